@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { originalSignaller, type OriginalSignaller } from './original-client.test-helper.ts';
+
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+  lines: Record<string, unknown>[];
+}
+
+/** Runs the built `switchyard` binary on a free port and waits for its listening log line. */
+function run(args: string[], env: Record<string, string> = {}): Promise<Started> {
+  const child = spawn(process.execPath, [main, '--port', '0', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  const lines: Record<string, unknown>[] = [];
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) !== -1) {
+        const line = JSON.parse(buffer.slice(0, newline)) as Record<string, unknown>;
+        buffer = buffer.slice(newline + 1);
+        lines.push(line);
+        if (line['msg'] === 'switchyard listening') resolve({ child, port: line['port'] as number, lines });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`switchyard exited with ${code} before listening`)));
+  });
+}
+
+const running: ChildProcess[] = [];
+const originals: OriginalSignaller[] = [];
+afterEach(() => {
+  for (const signaller of originals.splice(0)) signaller.leave();
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('switchyard binary', () => {
+  it('serves an original rtc-signaller@6.3.0 client: announce → /roominfo memberCount 1', async () => {
+    const { port } = await run([]);
+    const original = originalSignaller(`http://127.0.0.1:${port}`);
+    originals.push(original);
+    const roominfo = new Promise<[unknown, string]>((resolve) =>
+      original.once('message:roominfo', (data: unknown, raw: string) => resolve([data, raw])),
+    );
+    original.announce({ room: 'interop' });
+    const [data, raw] = await roominfo;
+    expect(data).toEqual({ memberCount: 1 });
+    expect(raw).toBe('/roominfo|{"memberCount":1}');
+  });
+
+  it('logs JSON, answers /healthz and shuts down on SIGTERM with close code 1001', async () => {
+    const { child, port, lines } = await run(['--log-level', 'info']);
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ status: 'ok', connections: 0 });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    await new Promise((resolve) => ws.once('open', resolve));
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await closed).toBe(1001);
+    expect(await exited).toBe(0);
+    expect(lines.map((line) => line['msg'])).toEqual(
+      expect.arrayContaining(['switchyard listening', 'signal received', 'stopped']),
+    );
+  });
+
+  it('rejects a bad flag with a clear message and exit code', async () => {
+    const child = spawn(process.execPath, [main, '--port', 'eighty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/port must be an integer from 0 to 65535, got "eighty"/);
+  });
+
+  it('reports a taken port instead of crashing', async () => {
+    const { port } = await run([]);
+    const second = spawn(process.execPath, [main, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.push(second);
+    let stdout = '';
+    second.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    expect(await new Promise((resolve) => second.once('exit', resolve))).toBe(1);
+    expect(stdout).toContain(`port ${port} on 127.0.0.1 is in use`);
+  });
+});

@@ -1,0 +1,93 @@
+/** Command line and environment configuration of the server. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+/** Resolved server configuration. */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly graceMs: number;
+  readonly logLevel: string;
+  /** Allowed browser origins; undefined allows all. */
+  readonly allowedOrigins?: readonly string[];
+}
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value.trim()) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(
+        `${name} must be an integer from ${min} to ${max}, got "${value}"`,
+      );
+    }
+    return parsed;
+  };
+}
+
+/** Parses `argv` (user arguments only). Flags win over `SWITCHYARD_*` env vars, which win over `PORT`/`HOST`. */
+export function parseConfig(
+  argv: readonly string[],
+  env: Record<string, string | undefined> = process.env,
+): ServerConfig {
+  const port = integer('port', 0, 65535);
+  const graceMs = integer('grace window', 0, 600_000);
+  const fromEnv = <T>(parse: (value: string) => T, ...names: string[]): T | undefined => {
+    const name = names.find((candidate) => env[candidate] !== undefined);
+    return name === undefined ? undefined : parse(env[name]!);
+  };
+  const program = new Command('switchyard')
+    .description(
+      'Switchyard signalling server: the rtc-signaller protocol on every transport, one port.',
+    )
+    .addOption(
+      new Option('--host <host>', 'interface to listen on [env SWITCHYARD_HOST, HOST]').default(
+        fromEnv(String, 'SWITCHYARD_HOST', 'HOST') ?? '127.0.0.1',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--port <port>',
+        'port to listen on, 0 for any free one [env SWITCHYARD_PORT, PORT]',
+      )
+        .argParser(port)
+        .default(fromEnv(port, 'SWITCHYARD_PORT', 'PORT') ?? 3000),
+    )
+    .addOption(
+      new Option(
+        '--grace-ms <ms>',
+        'hard-disconnect grace window before /leave [env SWITCHYARD_GRACE_MS]',
+      )
+        .argParser(graceMs)
+        .default(fromEnv(graceMs, 'SWITCHYARD_GRACE_MS') ?? 3000),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level [env SWITCHYARD_LOG_LEVEL]')
+        .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+        .default(env['SWITCHYARD_LOG_LEVEL'] ?? 'info'),
+    )
+    .addOption(
+      new Option(
+        '--allowed-origins <origins>',
+        'comma-separated browser origins allowed to connect; default any [env SWITCHYARD_ALLOWED_ORIGINS]',
+      ).default(env['SWITCHYARD_ALLOWED_ORIGINS']),
+    )
+    .exitOverride();
+  program.parse([...argv], { from: 'user' });
+  const options = program.opts<{
+    host: string;
+    port: number;
+    graceMs: number;
+    logLevel: string;
+    allowedOrigins?: string;
+  }>();
+  const origins = options.allowedOrigins
+    ?.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  return {
+    host: options.host,
+    port: options.port,
+    graceMs: options.graceMs,
+    logLevel: options.logLevel,
+    ...(origins && origins.length > 0 && { allowedOrigins: origins }),
+  };
+}

@@ -1,0 +1,15 @@
+/**
+ * `@switchyard/server`: every transport on one port. Run it with `npx switchyard --port 3000`,
+ * or embed it:
+ *
+ * @example
+ * ```ts
+ * import { startServer } from '@switchyard/server';
+ *
+ * const server = await startServer({ port: 0 });
+ * console.log(server.url);
+ * await server.close();
+ * ```
+ */
+export { startServer, type StartOptions, type RunningServer } from './server.ts';
+export { parseConfig, type ServerConfig } from './config.ts';

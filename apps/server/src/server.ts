@@ -1,0 +1,103 @@
+/**
+ * The Switchyard server: one hub, one HTTP port, every transport's server half mounted on it,
+ * health and structured logs.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { createHub, type Hub, type HubOptions } from '@switchyard/hub';
+import { CloseCode } from '@switchyard/protocol';
+import { attachWebSocket } from '@switchyard/transport-ws/server';
+
+/** Options of {@link startServer}. */
+export interface StartOptions {
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** 0 picks a free port. @default 3000 */
+  readonly port?: number;
+  readonly hub?: HubOptions;
+  readonly allowedOrigins?: readonly string[];
+  /** @default a pino logger at info on stdout */
+  readonly logger?: Logger;
+}
+
+/** A running server. */
+export interface RunningServer {
+  readonly hub: Hub;
+  readonly http: Server;
+  readonly port: number;
+  /** `http://host:port`, for clients of every transport. */
+  readonly url: string;
+  /** Graceful shutdown: 1001 to every client, then the port is released. */
+  close(): Promise<void>;
+}
+
+const VERSION = '0.1.0';
+
+/** Starts the server and resolves once it listens. */
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ name: 'switchyard' });
+  const hub = createHub({
+    ...options.hub,
+    log: (level, message, fields) => logger[level]({ ...fields, component: 'hub' }, message),
+  });
+  hub.on('room:created', (room) => logger.debug({ room }, 'room created'));
+  hub.on('room:destroyed', (room) => logger.debug({ room }, 'room destroyed'));
+  hub.on('peer:joined', (peer) => logger.info(peer, 'peer joined'));
+  hub.on('peer:left', (peer) => logger.info(peer, 'peer left'));
+
+  const http = createServer((request, response) => serveHttp(request, response, hub));
+  const ws = attachWebSocket(http, hub.accept, {
+    ...(options.allowedOrigins && { allowedOrigins: options.allowedOrigins }),
+    onSocketError: (error) => logger.debug({ err: error }, 'websocket protocol error'),
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info({ url, port: address.port, transports: ['ws'] }, 'switchyard listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    hub,
+    http,
+    port: address.port,
+    url,
+    close() {
+      closing ??= (async () => {
+        logger.info('shutting down');
+        hub.close(CloseCode.goingAway, 'server shutting down');
+        await ws.close(CloseCode.goingAway);
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+        logger.info('stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+function serveHttp(request: IncomingMessage, response: ServerResponse, hub: Hub): void {
+  const path = (request.url ?? '/').split('?')[0];
+  if (request.method === 'GET' && path === '/healthz') {
+    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    response.end(JSON.stringify({ status: 'ok', version: VERSION, ...hub.stats() }));
+    return;
+  }
+  if (request.method === 'GET' && path === '/') {
+    response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    response.end(
+      `switchyard ${VERSION}: rtc-signaller signalling. WebSocket on any path; GET /healthz for health.\n`,
+    );
+    return;
+  }
+  response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+  response.end(`not found: ${request.method} ${path}\n`);
+}

@@ -1,0 +1,63 @@
+/**
+ * The seam between transports and cores: a `Pipe` is one ordered, bidirectional channel of text
+ * messages, one protocol message per transport message (DESIGN §2).
+ */
+
+/** Why and by whom a pipe closed. */
+export interface CloseInfo {
+  /** True when this side called `close()`. */
+  readonly local: boolean;
+  readonly code?: number;
+  readonly reason?: string;
+  readonly error?: Error;
+}
+
+/** One ordered, bidirectional channel of text messages. */
+export interface Pipe {
+  /** `'ws' | 'socket.io' | 'sse' | 'mqtt' | 'datachannel' | 'memory'`, or a custom name. */
+  readonly transport: string;
+  /** Sends one message. @throws PipeClosedError once closed. */
+  send(message: string): void;
+  /** Closes the pipe; idempotent. */
+  close(code?: number, reason?: string): void;
+  /** Subscribes to inbound messages; returns the unsubscribe function. */
+  onMessage(listener: (message: string) => void): () => void;
+  /** Subscribes to the close, which fires exactly once (immediately if already closed). */
+  onClose(listener: (info: CloseInfo) => void): () => void;
+  /** Bytes queued for sending, for slow-consumer protection (0 when unknown). */
+  readonly bufferedAmount: number;
+  /** Liveness probe, where the transport has one: resolves true if the far end answered in time. */
+  isAlive?(timeoutMs: number): Promise<boolean>;
+}
+
+/** Credentials a transport found on a connection (query `token`, cookie, auth header). */
+export interface Credentials {
+  readonly token?: string;
+  readonly [key: string]: unknown;
+}
+
+/** What a server half knows about a connection when it hands the pipe over. */
+export interface ConnectionContext {
+  readonly transport: string;
+  readonly remoteAddress?: string;
+  readonly origin?: string;
+  readonly credentials?: Credentials;
+}
+
+/** What a server half hands its pipes to; in practice `hub.accept`. */
+export type Accept = (pipe: Pipe, context: ConnectionContext) => void;
+
+/** Opens a client pipe; the signaller calls it once per (re)connection. */
+export type Connector = (options: { readonly signal?: AbortSignal }) => Promise<Pipe>;
+
+/** Close codes (PROTOCOL §4.6), WebSocket numbering; other transports map them. */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  frameTooLarge: 1009,
+  unauthorized: 4001,
+  forbidden: 4003,
+  policyViolation: 4008,
+  idTaken: 4009,
+} as const;

@@ -1,0 +1,94 @@
+/** Public types of the signaller: options, peer records and the typed event map. */
+import type { Emitter, RoomInfo, SignallingError } from '@switchyard/protocol';
+
+/** Attributes a peer announces; `id` and `room` are set by the protocol, the rest is free. */
+export interface PeerData {
+  readonly id: string | number;
+  readonly room?: string;
+  readonly browser?: string;
+  readonly browserVersion?: string;
+  readonly agent?: string;
+  readonly [key: string]: unknown;
+}
+
+/** What the signaller remembers of a peer (rtc-signaller's peer record). */
+export interface PeerRecord {
+  readonly id: string;
+  /** 0 when the peer's id sorts first, 1 otherwise (`[peer, me].sort().indexOf(peer)`). */
+  readonly roleIdx: number;
+  data: PeerData;
+}
+
+/** `peer:filter` argument: set `allow` to false to ignore the peer. */
+export type PeerFilter = PeerData & { allow: boolean };
+
+/** The sender of a message as listeners see it: the peer record if known, else the raw id. */
+export type SourceState = PeerRecord | string | undefined;
+
+/** Signaller events, named and shaped like rtc-signaller 6.x, plus the marked extensions. */
+export type SignallerEvents = {
+  connected: () => void;
+  disconnected: () => void;
+  /** Connection failures, offline-queue overflow, and `/error` from the server (a SignallingError). */
+  error: (error: Error | SignallingError) => void;
+  'local:announce': (attributes: PeerData) => void;
+  'peer:filter': (id: string, filter: PeerFilter) => void;
+  'peer:connected': (id: string, data: PeerData) => void;
+  'peer:announce': (data: PeerData, peer: PeerRecord) => void;
+  'peer:update': (data: PeerData, senderId: string) => void;
+  /** [ext] A `/leave` arrived for a known peer, which is then forgotten. */
+  'peer:leave': (id: string, peer: PeerRecord) => void;
+  /** [ext] The server's `/roominfo`. */
+  roominfo: (info: RoomInfo) => void;
+  rawdata: (message: string) => void;
+  data: (
+    fields: unknown[],
+    senderId: string | undefined,
+    source: SourceState,
+    isDM: boolean,
+  ) => void;
+} & {
+  [event: `message:${string}`]: (...args: unknown[]) => void;
+};
+
+/** Options of {@link createSignaller}. */
+export interface SignallerOptions {
+  /** This peer's id. @default a random 25-character id starting with `c` */
+  readonly id?: string | number;
+  /** How to write the sender field: `json` (`{"id":"A"}`) or `bare` (`A`, for rtc-switchboard 3.x). @default 'json' */
+  readonly metadata?: 'json' | 'bare';
+  /** Connect at creation. @default true */
+  readonly autoconnect?: boolean;
+  /** Reconnect after an unintended close. @default true */
+  readonly reconnect?: boolean;
+  /** Delay before reconnect attempt `attempt` (0-based). @default exponential from 100 ms to 10 s, with jitter */
+  readonly reconnectDelay?: (attempt: number) => number;
+  /** Announce calls within this window collapse into one message. @default 10 */
+  readonly announceDelay?: number;
+  /** Answer a new peer's broadcast announce with a `/to` announce. @default true */
+  readonly autoreply?: boolean;
+  /** Messages kept while offline; the oldest is dropped (with an `error` event) past it. @default 1000 */
+  readonly queueLimit?: number;
+}
+
+/** The signaller: rtc-signaller 6.x API over any Switchyard `Connector`. */
+export interface Signaller extends Omit<Emitter<SignallerEvents>, 'emit'> {
+  readonly id: string | number;
+  readonly attributes: PeerData;
+  readonly peers: Map<string, PeerRecord>;
+  readonly readyState: 'disconnected' | 'connecting' | 'connected' | 'closed';
+  /** Merge attributes (id cannot change) and announce them, debounced. */
+  announce(data?: Record<string, unknown>): void;
+  /** Broadcast `command|<me>|args…` to the room. */
+  send(command: string, ...args: unknown[]): void;
+  /** Directed messages: `to(id).send('/sdp', offer)`. */
+  to(target: string | number): { send(command: string, ...args: unknown[]): void };
+  /** Send `/leave`, close, and stop reconnecting. */
+  leave(): void;
+  /** Same as `leave()`. */
+  close(): void;
+  /** True when this peer is the master for `peerId` (its id sorts first); undefined for unknown peers. */
+  isMaster(peerId: string | number): boolean | undefined;
+  /** Connect now (after `autoconnect: false`, or to retry at once). */
+  connect(): Promise<void>;
+}

@@ -1,0 +1,23 @@
+/**
+ * `@switchyard/testing` (private): the conformance suite every transport runs, raw wire clients
+ * and waiting helpers with deadlines.
+ *
+ * @example
+ * ```ts
+ * import { describeConformance } from '@switchyard/testing';
+ * import { createMemoryServer } from '@switchyard/transport-memory/server';
+ *
+ * describeConformance('memory', async (hub) => {
+ *   const server = createMemoryServer(hub.accept);
+ *   return { connector: server.connector, dispose: () => server.close() };
+ * });
+ * ```
+ */
+export {
+  describeConformance,
+  type ConformanceServer,
+  type ConformanceSetup,
+  type ConformanceOptions,
+} from './conformance.ts';
+export { rawClient, errorCodeOf, type RawClient } from './raw-client.ts';
+export { nextEvent, quietFor, waitUntil } from './wait.ts';

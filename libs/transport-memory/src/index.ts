@@ -1,0 +1,18 @@
+/**
+ * `@switchyard/transport-memory`: in-process pipes, for tests and for peers in one process.
+ *
+ * @example
+ * ```ts
+ * import { createHub } from '@switchyard/hub';
+ * import { createSignaller } from '@switchyard/signaller';
+ * import { createMemoryServer } from '@switchyard/transport-memory/server';
+ *
+ * const hub = createHub();
+ * const server = createMemoryServer(hub.accept);
+ * const alice = createSignaller(server.connector);
+ * alice.announce({ room: 'demo' });
+ * ```
+ */
+export { createMemoryPair, type MemoryPairOptions } from './pair.ts';
+export { createMemoryServer, type MemoryServer } from './server.ts';
+export { memoryConnector } from './client.ts';

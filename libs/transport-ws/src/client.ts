@@ -1,0 +1,94 @@
+/**
+ * Client half of the WebSocket transport: the native `WebSocket` where the runtime has one
+ * (browsers, Node ≥ 22), else `ws`. URLs map like messenger-ws: `http:` → `ws:`, `https:` → `wss:`.
+ */
+import { definePipe, type Connector, type Pipe } from '@switchyard/protocol';
+import { closeSafely } from './close-code.ts';
+
+/** The WHATWG WebSocket surface the client half uses. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'error', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(
+    type: 'close',
+    listener: (event: { code: number; reason: string }) => void,
+  ): void;
+}
+
+/** A WebSocket constructor (the global one, or `ws`). */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** Options of {@link webSocketConnector}. */
+export interface WebSocketConnectorOptions {
+  /** Credential sent as the `token` query parameter. */
+  readonly token?: string;
+  /** The WebSocket implementation. @default globalThis.WebSocket, else `ws` */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Give up opening after this long. @default 10000 */
+  readonly openTimeoutMs?: number;
+}
+
+/** Maps `http(s)://` to `ws(s)://` and adds the token; other URLs are used as given. */
+export function toWebSocketUrl(url: string, token?: string): string {
+  const target = new URL(url.replace(/^http(s?):/i, 'ws$1:'));
+  if (token !== undefined) target.searchParams.set('token', token);
+  return target.toString();
+}
+
+async function resolveConstructor(given?: WebSocketConstructor): Promise<WebSocketConstructor> {
+  if (given) return given;
+  const native = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (native) return native;
+  const { WebSocket } = await import('ws');
+  return WebSocket as unknown as WebSocketConstructor;
+}
+
+/** A `Connector` that opens one WebSocket per connection. */
+export function webSocketConnector(
+  url: string,
+  options: WebSocketConnectorOptions = {},
+): Connector {
+  const target = toWebSocketUrl(url, options.token);
+  return async ({ signal } = {}) => {
+    signal?.throwIfAborted();
+    const Ctor = await resolveConstructor(options.WebSocket);
+    return new Promise<Pipe>((resolve, reject) => {
+      const socket = new Ctor(target);
+      let opened = false;
+      const fail = (reason: string) => {
+        if (opened) return;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        closeSafely(socket);
+        reject(new Error(`Unable to connect to ${url}: ${reason}`));
+      };
+      const onAbort = () => fail('aborted');
+      const timer = setTimeout(() => fail('timed out'), options.openTimeoutMs ?? 10_000);
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      const handle = definePipe('ws', {
+        send: (message) => socket.send(message),
+        close: (code, reason) => closeSafely(socket, code, reason),
+        bufferedAmount: () => socket.bufferedAmount,
+      });
+      socket.addEventListener('open', () => {
+        opened = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(handle.pipe);
+      });
+      socket.addEventListener('message', (event) => {
+        if (typeof event.data === 'string') handle.receive(event.data);
+      });
+      socket.addEventListener('error', () => fail('socket error'));
+      socket.addEventListener('close', (event) => {
+        if (!opened) return fail(`closed with ${event.code}`);
+        handle.closed({ code: event.code, reason: event.reason });
+      });
+    });
+  };
+}

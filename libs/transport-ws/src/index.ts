@@ -1,0 +1,28 @@
+/**
+ * `@switchyard/transport-ws`: the WebSocket transport. Import `./client` in browsers (it never
+ * loads `ws` when a native WebSocket exists) and `./server` in Node.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createHub } from '@switchyard/hub';
+ * import { attachWebSocket } from '@switchyard/transport-ws/server';
+ * import { webSocketConnector } from '@switchyard/transport-ws/client';
+ *
+ * const server = createServer().listen(3000, '127.0.0.1');
+ * attachWebSocket(server, createHub().accept);
+ * const connector = webSocketConnector('http://127.0.0.1:3000');
+ * ```
+ */
+export {
+  webSocketConnector,
+  toWebSocketUrl,
+  type WebSocketConnectorOptions,
+  type WebSocketLike,
+  type WebSocketConstructor,
+} from './client.ts';
+export {
+  attachWebSocket,
+  type WebSocketServerOptions,
+  type WebSocketServerHandle,
+} from './server.ts';
