@@ -29,10 +29,13 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Started>
         const line = JSON.parse(buffer.slice(0, newline)) as Record<string, unknown>;
         buffer = buffer.slice(newline + 1);
         lines.push(line);
-        if (line['msg'] === 'switchyard listening') resolve({ child, port: line['port'] as number, lines });
+        if (line['msg'] === 'switchyard listening')
+          resolve({ child, port: line['port'] as number, lines });
       }
     });
-    child.once('exit', (code) => reject(new Error(`switchyard exited with ${code} before listening`)));
+    child.once('exit', (code) =>
+      reject(new Error(`switchyard exited with ${code} before listening`)),
+    );
   });
 }
 
@@ -59,7 +62,10 @@ describe('switchyard binary', () => {
 
   it('logs JSON, answers /healthz and shuts down on SIGTERM with close code 1001', async () => {
     const { child, port, lines } = await run(['--log-level', 'info']);
-    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Record<string, unknown>;
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(health).toMatchObject({ status: 'ok', connections: 0 });
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
     await new Promise((resolve) => ws.once('open', resolve));
@@ -74,7 +80,9 @@ describe('switchyard binary', () => {
   });
 
   it('rejects a bad flag with a clear message and exit code', async () => {
-    const child = spawn(process.execPath, [main, '--port', 'eighty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [main, '--port', 'eighty'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -84,7 +92,9 @@ describe('switchyard binary', () => {
 
   it('reports a taken port instead of crashing', async () => {
     const { port } = await run([]);
-    const second = spawn(process.execPath, [main, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const second = spawn(process.execPath, [main, '--port', String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     running.push(second);
     let stdout = '';
     second.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -3,21 +3,33 @@ import { parseConfig } from './config.ts';
 
 describe('parseConfig', () => {
   it('defaults to 127.0.0.1:3000 with a 3 s grace window', () => {
-    expect(parseConfig([], {})).toEqual({ host: '127.0.0.1', port: 3000, graceMs: 3000, logLevel: 'info' });
+    expect(parseConfig([], {})).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      graceMs: 3000,
+      logLevel: 'info',
+    });
   });
 
   it('takes flags over SWITCHYARD_* over PORT/HOST', () => {
-    expect(parseConfig([], { PORT: '4000', HOST: '0.0.0.0' })).toMatchObject({ port: 4000, host: '0.0.0.0' });
+    expect(parseConfig([], { PORT: '4000', HOST: '0.0.0.0' })).toMatchObject({
+      port: 4000,
+      host: '0.0.0.0',
+    });
     expect(parseConfig([], { PORT: '4000', SWITCHYARD_PORT: '5000' }).port).toBe(5000);
     expect(parseConfig(['--port', '6000'], { SWITCHYARD_PORT: '5000' }).port).toBe(6000);
-    expect(parseConfig(['--grace-ms', '0', '--allowed-origins', 'http://a.test, http://b.test'], {})).toMatchObject({
+    expect(
+      parseConfig(['--grace-ms', '0', '--allowed-origins', 'http://a.test, http://b.test'], {}),
+    ).toMatchObject({
       graceMs: 0,
       allowedOrigins: ['http://a.test', 'http://b.test'],
     });
   });
 
   it('refuses bad values with a message that names the option', () => {
-    expect(() => parseConfig(['--port', '70000'], {})).toThrow(/port must be an integer from 0 to 65535/);
+    expect(() => parseConfig(['--port', '70000'], {})).toThrow(
+      /port must be an integer from 0 to 65535/,
+    );
     expect(() => parseConfig([], { SWITCHYARD_PORT: 'x' })).toThrow(/port must be an integer/);
     expect(() => parseConfig(['--log-level', 'loud'], {})).toThrow();
   });

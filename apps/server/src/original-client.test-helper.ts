@@ -15,11 +15,17 @@ export interface OriginalSignaller extends EventEmitter {
 const require = createRequire(import.meta.url);
 
 /** Creates an original client that connects through rtc-switchboard-messenger to `url`. */
-export function originalSignaller(url: string, options: Record<string, unknown> = {}): OriginalSignaller {
+export function originalSignaller(
+  url: string,
+  options: Record<string, unknown> = {},
+): OriginalSignaller {
   // rtc-core reads a global navigator at load time; Node 20 has none (reference Appendix B)
   const scope = globalThis as { navigator?: unknown };
   if (!('navigator' in scope)) scope.navigator = undefined;
-  const signaller = require('rtc-signaller') as (messenger: unknown, opts: unknown) => OriginalSignaller;
+  const signaller = require('rtc-signaller') as (
+    messenger: unknown,
+    opts: unknown,
+  ) => OriginalSignaller;
   const messenger = require('rtc-switchboard-messenger') as (url: string) => unknown;
   return signaller(messenger(url), { reconnect: false, ...options });
 }

@@ -21,3 +21,4 @@ export {
 } from './conformance.ts';
 export { rawClient, errorCodeOf, type RawClient } from './raw-client.ts';
 export { nextEvent, quietFor, waitUntil } from './wait.ts';
+export { bundleForBrowser, openBrowserPage, CHROMIUM_PATH, type BrowserPage } from './browser.ts';
