@@ -28,8 +28,13 @@ export interface WebSocketConnectorOptions {
   readonly token?: string;
   /** The WebSocket implementation. @default globalThis.WebSocket, else `ws` */
   readonly WebSocket?: WebSocketConstructor;
-  /** Give up opening after this long. @default 10000 */
+  /** Give up opening one endpoint after this long. @default 10000 */
   readonly openTimeoutMs?: number;
+  /**
+   * Paths tried in order, appended to the URL like messenger-ws does (`['/', '/primus']` for
+   * servers of either generation). @default the URL as given
+   */
+  readonly endpoints?: readonly string[];
 }
 
 /** Maps `http(s)://` to `ws(s)://` and adds the token; other URLs are used as given. */
@@ -47,48 +52,77 @@ async function resolveConstructor(given?: WebSocketConstructor): Promise<WebSock
   return WebSocket as unknown as WebSocketConstructor;
 }
 
-/** A `Connector` that opens one WebSocket per connection. */
+/** URLs to try: each endpoint appended to the base without doubling the `/`, like messenger-ws. */
+export function endpointUrls(url: string, endpoints?: readonly string[]): string[] {
+  if (!endpoints || endpoints.length === 0) return [url];
+  const base = url.endsWith('/') ? url.slice(0, -1) : url;
+  return endpoints.map((endpoint) => base + (endpoint.startsWith('/') ? endpoint : `/${endpoint}`));
+}
+
+/** A `Connector` that opens one WebSocket per connection, trying each endpoint in turn. */
 export function webSocketConnector(
   url: string,
   options: WebSocketConnectorOptions = {},
 ): Connector {
-  const target = toWebSocketUrl(url, options.token);
+  const targets = endpointUrls(url, options.endpoints).map((target) =>
+    toWebSocketUrl(target, options.token),
+  );
   return async ({ signal } = {}) => {
-    signal?.throwIfAborted();
     const Ctor = await resolveConstructor(options.WebSocket);
-    return new Promise<Pipe>((resolve, reject) => {
-      const socket = new Ctor(target);
-      let opened = false;
-      const fail = (reason: string) => {
-        if (opened) return;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        closeSafely(socket);
-        reject(new Error(`Unable to connect to ${url}: ${reason}`));
-      };
-      const onAbort = () => fail('aborted');
-      const timer = setTimeout(() => fail('timed out'), options.openTimeoutMs ?? 10_000);
-      signal?.addEventListener('abort', onAbort, { once: true });
-
-      const handle = definePipe('ws', {
-        send: (message) => socket.send(message),
-        close: (code, reason) => closeSafely(socket, code, reason),
-        bufferedAmount: () => socket.bufferedAmount,
-      });
-      socket.addEventListener('open', () => {
-        opened = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(handle.pipe);
-      });
-      socket.addEventListener('message', (event) => {
-        if (typeof event.data === 'string') handle.receive(event.data);
-      });
-      socket.addEventListener('error', () => fail('socket error'));
-      socket.addEventListener('close', (event) => {
-        if (!opened) return fail(`closed with ${event.code}`);
-        handle.closed({ code: event.code, reason: event.reason });
-      });
-    });
+    const failures: string[] = [];
+    for (const target of targets) {
+      signal?.throwIfAborted();
+      try {
+        return await open(Ctor, target, options.openTimeoutMs ?? 10_000, signal);
+      } catch (error) {
+        failures.push(`${target}: ${(error as Error).message}`);
+      }
+    }
+    throw new Error(`Unable to connect to url: ${url} (${failures.join('; ')})`);
   };
+}
+
+function open(
+  Ctor: WebSocketConstructor,
+  target: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<Pipe> {
+  return new Promise<Pipe>((resolve, reject) => {
+    const socket = new Ctor(target);
+    let opened = false;
+    const fail = (reason: string) => {
+      if (opened) return;
+      opened = true; // settle once
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      closeSafely(socket);
+      reject(new Error(reason));
+    };
+    const onAbort = () => fail('aborted');
+    const timer = setTimeout(() => fail('timed out'), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const handle = definePipe('ws', {
+      send: (message) => socket.send(message),
+      close: (code, reason) => closeSafely(socket, code, reason),
+      bufferedAmount: () => socket.bufferedAmount,
+    });
+    let connected = false;
+    socket.addEventListener('open', () => {
+      if (opened) return;
+      opened = connected = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(handle.pipe);
+    });
+    socket.addEventListener('message', (event) => {
+      if (typeof event.data === 'string') handle.receive(event.data);
+    });
+    socket.addEventListener('error', () => fail('socket error'));
+    socket.addEventListener('close', (event) => {
+      if (!connected) return fail(`closed with ${event.code}`);
+      handle.closed({ code: event.code, reason: event.reason });
+    });
+  });
 }

@@ -17,6 +17,7 @@
 export {
   webSocketConnector,
   toWebSocketUrl,
+  endpointUrls,
   type WebSocketConnectorOptions,
   type WebSocketLike,
   type WebSocketConstructor,

@@ -12,7 +12,7 @@ import {
   rawClient,
   waitUntil,
 } from '@switchyard/testing';
-import { toWebSocketUrl, webSocketConnector } from './client.ts';
+import { endpointUrls, toWebSocketUrl, webSocketConnector } from './client.ts';
 import { attachWebSocket, type WebSocketServerOptions } from './server.ts';
 
 async function listen(): Promise<Server> {
@@ -77,6 +77,35 @@ describe('ws transport specifics', () => {
       'wss://example.test/primus?token=a+b',
     );
     expect(toWebSocketUrl('ws://h:1/x')).toBe('ws://h:1/x');
+  });
+
+  it('tries endpoints in order, like messenger-ws failover (items 49, 50)', async () => {
+    expect(endpointUrls('http://h:1/', ['/', '/primus'])).toEqual([
+      'http://h:1/',
+      'http://h:1/primus',
+    ]);
+    const { server, hub } = await start({ excludePaths: ['/fail'] });
+    server.on('upgrade', (request, sock: Socket) => {
+      if (request.url === '/fail') sock.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    });
+    const client = await rawClient(
+      webSocketConnector(urlOf(server), { endpoints: ['/fail', '/primus'] }),
+      ['E', 'r'],
+    );
+    expect(hub.roomMembers('r')).toEqual(['E']);
+    client.pipe.close();
+    await expect(webSocketConnector(urlOf(server), { endpoints: ['/fail'] })({})).rejects.toThrow(
+      /Unable to connect to url: .*\/fail: /,
+    );
+  });
+
+  it('keeps idle connections open across many ping cycles (item 45)', async () => {
+    const { server, hub } = await start({ pingIntervalMs: 50 });
+    const idle = await rawClient(webSocketConnector(urlOf(server)), ['IDLE', 'r']);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(idle.closeInfo).toBeUndefined();
+    expect(hub.roomMembers('r')).toEqual(['IDLE']);
+    idle.pipe.close();
   });
 
   it('accepts any path except the excluded ones', async () => {
