@@ -8,6 +8,11 @@ describe('parseConfig', () => {
       port: 3000,
       graceMs: 3000,
       logLevel: 'info',
+      rateLimit: { perSecond: 100, burst: 200 },
+    });
+    expect(parseConfig(['--rate-limit', '0', '--rate-burst', '5'], {}).rateLimit).toEqual({
+      perSecond: 0,
+      burst: 5,
     });
   });
 

@@ -7,6 +7,8 @@ export interface ServerConfig {
   readonly port: number;
   readonly graceMs: number;
   readonly logLevel: string;
+  /** Messages per second per connection (0 disables the limit) and the burst size. */
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number };
   /** Allowed browser origins; undefined allows all. */
   readonly allowedOrigins?: readonly string[];
 }
@@ -30,6 +32,7 @@ export function parseConfig(
 ): ServerConfig {
   const port = integer('port', 0, 65535);
   const graceMs = integer('grace window', 0, 600_000);
+  const rate = integer('rate limit', 0, 10_000_000);
   const fromEnv = <T>(parse: (value: string) => T, ...names: string[]): T | undefined => {
     const name = names.find((candidate) => env[candidate] !== undefined);
     return name === undefined ? undefined : parse(env[name]!);
@@ -60,6 +63,16 @@ export function parseConfig(
         .default(fromEnv(graceMs, 'SWITCHYARD_GRACE_MS') ?? 3000),
     )
     .addOption(
+      new Option('--rate-limit <perSecond>', 'messages per second per connection, 0 = unlimited [env SWITCHYARD_RATE_LIMIT]')
+        .argParser(rate)
+        .default(fromEnv(rate, 'SWITCHYARD_RATE_LIMIT') ?? 100),
+    )
+    .addOption(
+      new Option('--rate-burst <messages>', 'messages a connection may send at once [env SWITCHYARD_RATE_BURST]')
+        .argParser(rate)
+        .default(fromEnv(rate, 'SWITCHYARD_RATE_BURST') ?? 200),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level [env SWITCHYARD_LOG_LEVEL]')
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
         .default(env['SWITCHYARD_LOG_LEVEL'] ?? 'info'),
@@ -76,6 +89,8 @@ export function parseConfig(
     host: string;
     port: number;
     graceMs: number;
+    rateLimit: number;
+    rateBurst: number;
     logLevel: string;
     allowedOrigins?: string;
   }>();
@@ -88,6 +103,7 @@ export function parseConfig(
     port: options.port,
     graceMs: options.graceMs,
     logLevel: options.logLevel,
+    rateLimit: { perSecond: options.rateLimit, burst: options.rateBurst },
     ...(origins && origins.length > 0 && { allowedOrigins: origins }),
   };
 }

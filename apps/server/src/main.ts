@@ -18,7 +18,10 @@ try {
   const server = await startServer({
     host: config.host,
     port: config.port,
-    hub: { graceMs: config.graceMs },
+    hub: {
+      graceMs: config.graceMs,
+      rateLimit: config.rateLimit.perSecond === 0 ? false : config.rateLimit,
+    },
     logger,
     ...(config.allowedOrigins && { allowedOrigins: config.allowedOrigins }),
   });

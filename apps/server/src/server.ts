@@ -43,8 +43,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   hub.on('room:created', (room) => logger.debug({ room }, 'room created'));
   hub.on('room:destroyed', (room) => logger.debug({ room }, 'room destroyed'));
-  hub.on('peer:joined', (peer) => logger.info(peer, 'peer joined'));
-  hub.on('peer:left', (peer) => logger.info(peer, 'peer left'));
+  hub.on('peer:joined', (peer) => logger.debug(peer, 'peer joined'));
+  hub.on('peer:left', (peer) => logger.debug(peer, 'peer left'));
 
   const http = createServer((request, response) => serveHttp(request, response, hub));
   const ws = attachWebSocket(http, hub.accept, {

@@ -25,44 +25,62 @@ export interface RateLimiter {
   retryAfterMs(now: number): number;
 }
 
+/**
+ * A token bucket plus abuse windows. A class so that per-connection state is plain fields
+ * (thousands of idle connections each hold one).
+ */
+class TokenBucketLimiter implements RateLimiter {
+  private readonly perSecond: number;
+  private readonly burst: number;
+  private readonly abuseThreshold: number;
+  private readonly abuseSeconds: number;
+  private tokens: number;
+  private last = -1;
+  // drops counted in whole-second windows; `strikes` counts consecutive windows over threshold
+  private windowStart = 0;
+  private drops = 0;
+  private strikes = 0;
+
+  constructor(options: RateLimitOptions) {
+    this.perSecond = options.perSecond ?? 100;
+    this.burst = options.burst ?? 200;
+    this.abuseThreshold = this.perSecond * ((options.abuseFactor ?? 10) - 1);
+    this.abuseSeconds = Math.max(1, Math.round((options.abuseWindowMs ?? 5000) / 1000));
+    this.tokens = this.burst;
+  }
+
+  private refill(now: number): void {
+    if (this.last >= 0 && now > this.last) {
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000);
+    }
+    this.last = now;
+  }
+
+  take(now: number): RateVerdict {
+    this.refill(now);
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 'ok';
+    }
+    const elapsed = now - this.windowStart;
+    if (elapsed >= 1000) {
+      this.strikes = elapsed < 2000 && this.drops >= this.abuseThreshold ? this.strikes + 1 : 0;
+      this.windowStart = now;
+      this.drops = 0;
+    }
+    this.drops += 1;
+    return this.drops >= this.abuseThreshold && this.strikes + 1 >= this.abuseSeconds
+      ? 'abusive'
+      : 'limited';
+  }
+
+  retryAfterMs(now: number): number {
+    this.refill(now);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * 1000) / this.perSecond);
+  }
+}
+
 /** Creates the limiter for one connection. */
 export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
-  const perSecond = options.perSecond ?? 100;
-  const burst = options.burst ?? 200;
-  const abuseThreshold = perSecond * ((options.abuseFactor ?? 10) - 1);
-  const abuseSeconds = Math.max(1, Math.round((options.abuseWindowMs ?? 5000) / 1000));
-  let tokens = burst;
-  let last: number | undefined;
-  // Drops counted in whole-second windows; `strikes` counts consecutive windows over threshold.
-  let windowStart = 0;
-  let drops = 0;
-  let strikes = 0;
-
-  const refill = (now: number) => {
-    if (last !== undefined && now > last)
-      tokens = Math.min(burst, tokens + ((now - last) * perSecond) / 1000);
-    last = now;
-  };
-
-  return {
-    take(now) {
-      refill(now);
-      if (tokens >= 1) {
-        tokens -= 1;
-        return 'ok';
-      }
-      const elapsed = now - windowStart;
-      if (elapsed >= 1000) {
-        strikes = elapsed < 2000 && drops >= abuseThreshold ? strikes + 1 : 0;
-        windowStart = now;
-        drops = 0;
-      }
-      drops += 1;
-      return drops >= abuseThreshold && strikes + 1 >= abuseSeconds ? 'abusive' : 'limited';
-    },
-    retryAfterMs(now) {
-      refill(now);
-      return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1000) / perSecond);
-    },
-  };
+  return new TokenBucketLimiter(options);
 }

@@ -1,6 +1,9 @@
 /**
- * The bookkeeping every `Pipe` needs (listener sets, close-once, send-after-close), so that a
- * transport only writes the glue between its library's events and these four calls.
+ * The bookkeeping every `Pipe` needs (listeners, close-once, send-after-close), so that a
+ * transport only writes the glue between its library's events and these calls.
+ *
+ * A class rather than a record of closures: a server holds one per connection, and prototype
+ * methods cost nothing per instance (see docs/architecture.md, "memory per connection").
  */
 import { PipeClosedError } from './errors.ts';
 import type { CloseInfo, Pipe } from './pipe.ts';
@@ -11,6 +14,7 @@ export interface PipeOps {
   /** Start closing the underlying connection; report the end through `PipeHandle.closed`. */
   close(code?: number, reason?: string): void;
   bufferedAmount?(): number;
+  /** A liveness probe; without one, `pipe.isAlive()` resolves false (nothing can vouch for the peer). */
   isAlive?(timeoutMs: number): Promise<boolean>;
 }
 
@@ -25,61 +29,87 @@ export interface PipeHandle {
 }
 
 type State = 'open' | 'closing' | 'closed';
+type MessageListener = (message: string) => void;
+type CloseListener = (info: CloseInfo) => void;
 
-/** Builds a `Pipe` around a transport's operations. */
+class DefinedPipe implements Pipe, PipeHandle {
+  private state: State = 'open';
+  private closeInfo: CloseInfo | undefined = undefined;
+  // arrays, not Sets: a pipe nearly always has exactly one listener of each kind
+  private messageListeners: MessageListener[] = [];
+  private closeListeners: CloseListener[] = [];
+
+  constructor(
+    readonly transport: string,
+    private readonly ops: PipeOps,
+  ) {}
+
+  get pipe(): Pipe {
+    return this;
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  get bufferedAmount(): number {
+    return this.ops.bufferedAmount?.() ?? 0;
+  }
+
+  send(message: string): void {
+    if (this.state !== 'open') throw new PipeClosedError(`${this.transport} pipe is closed`);
+    this.ops.send(message);
+  }
+
+  close(code?: number, reason?: string): void {
+    if (this.state !== 'open') return;
+    this.state = 'closing';
+    this.ops.close(code, reason);
+  }
+
+  isAlive(timeoutMs: number): Promise<boolean> {
+    if (this.state !== 'open') return Promise.resolve(false);
+    return this.ops.isAlive ? this.ops.isAlive(timeoutMs) : Promise.resolve(false);
+  }
+
+  onMessage(listener: MessageListener): () => void {
+    this.messageListeners.push(listener);
+    return () => {
+      this.messageListeners = this.messageListeners.filter((l) => l !== listener);
+    };
+  }
+
+  onClose(listener: CloseListener): () => void {
+    if (this.closeInfo) {
+      listener(this.closeInfo);
+      return () => undefined;
+    }
+    this.closeListeners.push(listener);
+    return () => {
+      this.closeListeners = this.closeListeners.filter((l) => l !== listener);
+    };
+  }
+
+  receive(message: string): void {
+    if (this.state !== 'open') return;
+    const listeners = this.messageListeners;
+    if (listeners.length === 1) listeners[0]!(message);
+    else for (const listener of [...listeners]) listener(message);
+  }
+
+  closed(info: Partial<CloseInfo> = {}): void {
+    if (this.state === 'closed') return;
+    const local = info.local ?? this.state === 'closing';
+    this.state = 'closed';
+    this.closeInfo = { ...info, local };
+    this.messageListeners = [];
+    const listeners = this.closeListeners;
+    this.closeListeners = [];
+    for (const listener of listeners) listener(this.closeInfo);
+  }
+}
+
+/** Builds a `Pipe` around a transport's operations; the handle feeds it events. */
 export function definePipe(transport: string, ops: PipeOps): PipeHandle {
-  let state: State = 'open';
-  let closeInfo: CloseInfo | undefined;
-  const messageListeners = new Set<(message: string) => void>();
-  const closeListeners = new Set<(info: CloseInfo) => void>();
-
-  const pipe: Pipe = {
-    transport,
-    send(message) {
-      if (state !== 'open') throw new PipeClosedError(`${transport} pipe is closed`);
-      ops.send(message);
-    },
-    close(code, reason) {
-      if (state !== 'open') return;
-      state = 'closing';
-      ops.close(code, reason);
-    },
-    onMessage(listener) {
-      messageListeners.add(listener);
-      return () => messageListeners.delete(listener);
-    },
-    onClose(listener) {
-      if (closeInfo) {
-        listener(closeInfo);
-        return () => undefined;
-      }
-      closeListeners.add(listener);
-      return () => closeListeners.delete(listener);
-    },
-    get bufferedAmount() {
-      return ops.bufferedAmount?.() ?? 0;
-    },
-    ...(ops.isAlive && { isAlive: (timeoutMs: number) => ops.isAlive!(timeoutMs) }),
-  };
-
-  return {
-    pipe,
-    get isOpen() {
-      return state === 'open';
-    },
-    receive(message) {
-      if (state !== 'open') return;
-      for (const listener of messageListeners) listener(message);
-    },
-    closed(info = {}) {
-      if (state === 'closed') return;
-      const local = info.local ?? state === 'closing';
-      state = 'closed';
-      closeInfo = { ...info, local };
-      messageListeners.clear();
-      const listeners = [...closeListeners];
-      closeListeners.clear();
-      for (const listener of listeners) listener(closeInfo);
-    },
-  };
+  return new DefinedPipe(transport, ops);
 }

@@ -4,8 +4,16 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { CloseCode, definePipe, errorMessage, type Accept } from '@switchyard/protocol';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import {
+  CloseCode,
+  definePipe,
+  errorMessage,
+  type Accept,
+  type ConnectionContext,
+  type PipeHandle,
+  type PipeOps,
+} from '@switchyard/protocol';
 import { closeSafely } from './close-code.ts';
 
 /** Options of {@link attachWebSocket}. */
@@ -44,6 +52,47 @@ function refuse(socket: Duplex, status: number, text: string): void {
   );
 }
 
+function contextOf(request: IncomingMessage): ConnectionContext {
+  const token = new URL(request.url ?? '/', 'http://localhost').searchParams.get('token');
+  return {
+    transport: 'ws',
+    ...(request.socket.remoteAddress !== undefined && {
+      remoteAddress: request.socket.remoteAddress,
+    }),
+    ...(request.headers.origin !== undefined && { origin: request.headers.origin }),
+    ...(token !== null && { credentials: { token } }),
+  };
+}
+
+const PIPE = Symbol('switchyard.pipe');
+type TaggedSocket = WebSocket & { [PIPE]: PipeHandle };
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  if (isBinary) this.send(errorMessage('malformed', 'binary frames are not accepted; send text'));
+  else (this as TaggedSocket)[PIPE].receive(data.toString());
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  (this as TaggedSocket)[PIPE].closed({ code, reason: reason.toString() });
+}
+
+/** The pipe operations of one socket, as prototype methods. */
+class SocketOps implements PipeOps {
+  constructor(private readonly ws: WebSocket) {}
+  send(message: string): void {
+    this.ws.send(message);
+  }
+  close(code?: number, reason?: string): void {
+    closeSafely(this.ws, code, reason);
+  }
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+  isAlive(timeoutMs: number): Promise<boolean> {
+    return probe(this.ws, timeoutMs);
+  }
+}
+
 /** Sends a ping and resolves whether a pong came back in time. */
 function probe(ws: WebSocket, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -80,33 +129,28 @@ export function attachWebSocket(
     socket.on('error', () => socket.destroy());
     if (!originAllowed(request.headers.origin, options.allowedOrigins))
       return refuse(socket, 403, 'Forbidden origin');
-    wss.handleUpgrade(request, socket, head, (ws) => wire(ws, request));
+    // read what the hub needs now: a closure over `request` would keep it alive per socket
+    const context = contextOf(request);
+    wss.handleUpgrade(request, socket, head, (ws) => wire(ws, context));
   };
 
-  function wire(ws: WebSocket, request: IncomingMessage): void {
+  function wire(ws: WebSocket, context: ConnectionContext): void {
     answered.add(ws);
-    const handle = definePipe('ws', {
-      send: (message) => ws.send(message),
-      close: (code, reason) => closeSafely(ws, code, reason),
-      bufferedAmount: () => ws.bufferedAmount,
-      isAlive: (timeoutMs) => probe(ws, timeoutMs),
-    });
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) ws.send(errorMessage('malformed', 'binary frames are not accepted; send text'));
-      else handle.receive(data.toString());
-    });
-    ws.on('pong', () => answered.add(ws));
-    ws.on('error', (error) => options.onSocketError?.(error));
-    ws.on('close', (code, reason) => handle.closed({ code, reason: reason.toString() }));
-    const token = new URL(request.url ?? '/', 'http://localhost').searchParams.get('token');
-    accept(handle.pipe, {
-      transport: 'ws',
-      ...(request.socket.remoteAddress !== undefined && {
-        remoteAddress: request.socket.remoteAddress,
-      }),
-      ...(request.headers.origin !== undefined && { origin: request.headers.origin }),
-      ...(token !== null && { credentials: { token } }),
-    });
+    const handle = definePipe('ws', new SocketOps(ws));
+    (ws as TaggedSocket)[PIPE] = handle;
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('error', onError);
+    ws.on('close', onClose);
+    accept(handle.pipe, context);
+  }
+
+  // Shared listeners (`this` is the socket): no closures per connection.
+  function onPong(this: WebSocket): void {
+    answered.add(this);
+  }
+  function onError(this: WebSocket, error: Error): void {
+    options.onSocketError?.(error);
   }
 
   const heartbeat = setInterval(() => {
