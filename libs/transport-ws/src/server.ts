@@ -15,6 +15,7 @@ import {
   type PipeOps,
 } from '@switchyard/protocol';
 import { closeSafely } from './close-code.ts';
+import { corkUntilNextTurn, utf8Once } from './write-batching.ts';
 
 /** Options of {@link attachWebSocket}. */
 export interface WebSocketServerOptions {
@@ -76,11 +77,17 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
   (this as TaggedSocket)[PIPE].closed({ code, reason: reason.toString() });
 }
 
+const TEXT_FRAME = { binary: false } as const;
+
 /** The pipe operations of one socket, as prototype methods. */
 class SocketOps implements PipeOps {
-  constructor(private readonly ws: WebSocket) {}
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly socket: Duplex,
+  ) {}
   send(message: string): void {
-    this.ws.send(message);
+    corkUntilNextTurn(this.socket);
+    this.ws.send(utf8Once(message), TEXT_FRAME);
   }
   close(code?: number, reason?: string): void {
     closeSafely(this.ws, code, reason);
@@ -131,12 +138,12 @@ export function attachWebSocket(
       return refuse(socket, 403, 'Forbidden origin');
     // read what the hub needs now: a closure over `request` would keep it alive per socket
     const context = contextOf(request);
-    wss.handleUpgrade(request, socket, head, (ws) => wire(ws, context));
+    wss.handleUpgrade(request, socket, head, (ws) => wire(ws, socket, context));
   };
 
-  function wire(ws: WebSocket, context: ConnectionContext): void {
+  function wire(ws: WebSocket, socket: Duplex, context: ConnectionContext): void {
     answered.add(ws);
-    const handle = definePipe('ws', new SocketOps(ws));
+    const handle = definePipe('ws', new SocketOps(ws, socket));
     (ws as TaggedSocket)[PIPE] = handle;
     ws.on('message', onMessage);
     ws.on('pong', onPong);
