@@ -63,12 +63,18 @@ export function parseConfig(
         .default(fromEnv(graceMs, 'SWITCHYARD_GRACE_MS') ?? 3000),
     )
     .addOption(
-      new Option('--rate-limit <perSecond>', 'messages per second per connection, 0 = unlimited [env SWITCHYARD_RATE_LIMIT]')
+      new Option(
+        '--rate-limit <perSecond>',
+        'messages per second per connection, 0 = unlimited [env SWITCHYARD_RATE_LIMIT]',
+      )
         .argParser(rate)
         .default(fromEnv(rate, 'SWITCHYARD_RATE_LIMIT') ?? 100),
     )
     .addOption(
-      new Option('--rate-burst <messages>', 'messages a connection may send at once [env SWITCHYARD_RATE_BURST]')
+      new Option(
+        '--rate-burst <messages>',
+        'messages a connection may send at once [env SWITCHYARD_RATE_BURST]',
+      )
         .argParser(rate)
         .default(fromEnv(rate, 'SWITCHYARD_RATE_BURST') ?? 200),
     )
