@@ -119,32 +119,33 @@ export async function directed(
     };
   });
 
-  const run = async () => {
-    const before = ledger.delivered;
-    recording = true;
+  /** Sends for `ms`: self-clocked windows at saturation, or a steady `rate`. */
+  const drive = async (ms: number) => {
     if (options.rate === undefined) {
       clients.forEach((_, i) => {
         while (sent[i]! - acked[i]! < window) sendFrom(i);
       });
-      await sleep(options.durationMs);
-    } else {
-      const start = now();
-      let due = 0;
-      let next = 0;
-      while (now() - start < options.durationMs) {
-        const target = Math.floor(((now() - start) / 1000) * options.rate);
-        for (; due < target; due++) sendFrom(next++ % clients.length);
-        await sleep(2);
-      }
+      await sleep(ms);
+      return;
     }
+    const start = now();
+    let due = 0;
+    let next = 0;
+    while (now() - start < ms) {
+      const target = Math.floor(((now() - start) / 1000) * options.rate);
+      for (; due < target; due++) sendFrom(next++ % clients.length);
+      await sleep(2);
+    }
+  };
+  // warm-up under the same load lets both servers reach steady state (JIT, buffers) first
+  await drive(Math.min(1000, options.durationMs / 4));
+  const m = await measured(server, async () => {
+    const before = ledger.delivered;
+    recording = true;
+    await drive(options.durationMs);
     recording = false;
     return ledger.delivered - before;
-  };
-  // a short warm-up lets both servers reach steady state (JIT, buffers) before measuring
-  const warm = sleep(Math.min(1000, options.durationMs / 4));
-  if (options.rate === undefined) clients.forEach((_, i) => sendFrom(i));
-  await warm;
-  const m = await measured(server, run);
+  });
   sending = false;
   const expected = () => sent.reduce((a, b) => a + b, 0);
   await drain(() => ledger.delivered + ledger.duplicated >= expected());

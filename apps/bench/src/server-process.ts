@@ -44,6 +44,8 @@ function entryOf(kind: ServerKind): string {
 export interface SpawnOptions {
   /** Directory for `node --cpu-prof` output (Switchyard only). */
   readonly cpuProfileDir?: string;
+  /** Extra node flags for the server process (e.g. `--trace-gc`). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** Starts a server on a free loopback port and resolves once it listens. */

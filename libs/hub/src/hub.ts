@@ -312,7 +312,10 @@ export function createHub(options: HubOptions = {}): Hub {
         );
         return;
       }
-      deliver(target, stamped(message, header, member));
+      const to = target.connection;
+      // one recipient: stamp straight into its dialect, no per-dialect memo to allocate
+      if (to) send(to, replaceSender(message, header, member.stamped[to.dialect ?? 'bare']));
+      else deliver(target, stamped(message, header, member));
       return;
     }
     broadcast(member.room, member, stamped(message, header, member));

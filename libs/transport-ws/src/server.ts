@@ -15,7 +15,7 @@ import {
   type PipeOps,
 } from '@switchyard/protocol';
 import { closeSafely } from './close-code.ts';
-import { corkUntilNextTurn, utf8Once } from './write-batching.ts';
+import { coalesceWrites, utf8Once } from './write-batching.ts';
 
 /** Options of {@link attachWebSocket}. */
 export interface WebSocketServerOptions {
@@ -86,7 +86,7 @@ class SocketOps implements PipeOps {
     private readonly socket: Duplex,
   ) {}
   send(message: string): void {
-    corkUntilNextTurn(this.socket);
+    coalesceWrites(this.socket);
     this.ws.send(utf8Once(message), TEXT_FRAME);
   }
   close(code?: number, reason?: string): void {

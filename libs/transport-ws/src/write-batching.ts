@@ -1,12 +1,14 @@
 /**
  * Two write-path economies for the server half (docs/architecture.md, "hot path"):
- * - frames written to one socket during one event-loop turn leave in one syscall (cork until the
- *   check phase), instead of one `writev` per frame;
+ * - when one socket gets several frames in one event-loop turn, all but the first leave together
+ *   in one syscall at the end of the turn, instead of one `writev` per frame;
  * - a broadcast hands the same string to every recipient, so it is UTF-8 encoded once and the
  *   same bytes are framed for each socket (the server never masks, so sharing is safe).
  */
 import type { Duplex } from 'node:stream';
 
+// Sockets written once this turn, and those holding further writes until the turn ends.
+const written = new Set<Duplex>();
 const corked = new Set<Duplex>();
 let flushScheduled = false;
 
@@ -14,13 +16,22 @@ function flush(): void {
   flushScheduled = false;
   for (const socket of corked) socket.uncork();
   corked.clear();
+  written.clear();
 }
 
-/** Holds `socket`'s writes until the end of this event-loop turn. */
-export function corkUntilNextTurn(socket: Duplex): void {
+/**
+ * Call before each write. The first frame a socket gets in a turn leaves at once (no added
+ * latency when traffic is light); from the second one on, the socket is corked until the check
+ * phase, so a busy turn costs one `writev` per socket instead of one per frame.
+ */
+export function coalesceWrites(socket: Duplex): void {
   if (corked.has(socket)) return;
-  corked.add(socket);
-  socket.cork();
+  if (written.has(socket)) {
+    corked.add(socket);
+    socket.cork();
+  } else {
+    written.add(socket);
+  }
   if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flush);
