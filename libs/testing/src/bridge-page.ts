@@ -28,7 +28,11 @@ export function installBridge(factory: ConnectorFactory): void {
       pipe.onMessage((message) => scope.__switchyardToNode!(id, 'message', message));
       pipe.onClose((info) => {
         pipes.delete(id);
-        scope.__switchyardToNode!(id, 'close', JSON.stringify({ code: info.code, reason: info.reason }));
+        scope.__switchyardToNode!(
+          id,
+          'close',
+          JSON.stringify({ code: info.code, reason: info.reason }),
+        );
       });
     },
     send(id, message) {

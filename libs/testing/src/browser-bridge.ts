@@ -24,16 +24,22 @@ export async function openBrowserBridge(entry: string): Promise<BrowserBridge> {
   const browser = await openBrowserPage(await bundleForBrowser(entry));
   const handles = new Map<number, PipeHandle>();
   let nextId = 1;
-  await browser.page.exposeFunction('__switchyardToNode', (id: number, kind: string, data: string) => {
-    const handle = handles.get(id);
-    if (!handle) return;
-    if (kind === 'message') handle.receive(data);
-    else {
-      handles.delete(id);
-      const info = JSON.parse(data) as { code?: number; reason?: string };
-      handle.closed({ ...(info.code !== undefined && { code: info.code }), ...(info.reason !== undefined && { reason: info.reason }) });
-    }
-  });
+  await browser.page.exposeFunction(
+    '__switchyardToNode',
+    (id: number, kind: string, data: string) => {
+      const handle = handles.get(id);
+      if (!handle) return;
+      if (kind === 'message') handle.receive(data);
+      else {
+        handles.delete(id);
+        const info = JSON.parse(data) as { code?: number; reason?: string };
+        handle.closed({
+          ...(info.code !== undefined && { code: info.code }),
+          ...(info.reason !== undefined && { reason: info.reason }),
+        });
+      }
+    },
+  );
   const page = browser.page;
   return {
     browser,
@@ -45,14 +51,24 @@ export async function openBrowserBridge(entry: string): Promise<BrowserBridge> {
         const handle = definePipe('browser', {
           send: (message) => {
             page
-              .evaluate(([i, m]) => (globalThis as { __switchyardBridge?: { send(i: number, m: string): void } }).__switchyardBridge!.send(i, m), [id, message] as const)
+              .evaluate(
+                ([i, m]) =>
+                  (
+                    globalThis as { __switchyardBridge?: { send(i: number, m: string): void } }
+                  ).__switchyardBridge!.send(i, m),
+                [id, message] as const,
+              )
               .catch(() => undefined);
           },
           close: (code, reason) => {
             page
               .evaluate(
                 ([i, c, r]) =>
-                  (globalThis as { __switchyardBridge?: { close(i: number, c?: number, r?: string): void } }).__switchyardBridge!.close(i, c ?? undefined, r ?? undefined),
+                  (
+                    globalThis as {
+                      __switchyardBridge?: { close(i: number, c?: number, r?: string): void };
+                    }
+                  ).__switchyardBridge!.close(i, c ?? undefined, r ?? undefined),
                 [id, code ?? null, reason ?? null] as const,
               )
               .catch(() => undefined);
@@ -61,7 +77,10 @@ export async function openBrowserBridge(entry: string): Promise<BrowserBridge> {
         handles.set(id, handle);
         try {
           await page.evaluate(
-            ([i, u]) => (globalThis as { __switchyardBridge?: { open(i: number, u: string): Promise<void> } }).__switchyardBridge!.open(i, u),
+            ([i, u]) =>
+              (
+                globalThis as { __switchyardBridge?: { open(i: number, u: string): Promise<void> } }
+              ).__switchyardBridge!.open(i, u),
             [id, url] as const,
           );
         } catch (error) {

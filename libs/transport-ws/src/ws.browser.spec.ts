@@ -8,7 +8,9 @@ import { attachWebSocket } from './server.ts';
 // one Chromium for the whole suite; each test opens its own pipes from the page
 let bridge: Promise<BrowserBridge> | undefined;
 const browserBridge = () =>
-  (bridge ??= openBrowserBridge(fileURLToPath(new URL('./bridge-entry.test-helper.ts', import.meta.url))));
+  (bridge ??= openBrowserBridge(
+    fileURLToPath(new URL('./bridge-entry.test-helper.ts', import.meta.url)),
+  ));
 afterAll(async () => {
   await (await bridge)?.[Symbol.asyncDispose]();
 });
