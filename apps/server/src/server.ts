@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createHub, type Hub, type HubOptions } from '@switchyard/hub';
 import { CloseCode } from '@switchyard/protocol';
+import { attachSocketIo } from '@switchyard/transport-socketio/server';
 import { attachWebSocket } from '@switchyard/transport-ws/server';
 
 /** Options of {@link startServer}. */
@@ -47,10 +48,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   hub.on('peer:left', (peer) => logger.debug(peer, 'peer left'));
 
   const http = createServer((request, response) => serveHttp(request, response, hub));
+  const origins = options.allowedOrigins && { allowedOrigins: options.allowedOrigins };
+  // WebSocket takes every upgrade path the other transports do not own
   const ws = attachWebSocket(http, hub.accept, {
-    ...(options.allowedOrigins && { allowedOrigins: options.allowedOrigins }),
+    excludePaths: ['/socket.io/'],
+    ...origins,
     onSocketError: (error) => logger.debug({ err: error }, 'websocket protocol error'),
   });
+  // after createServer(handler): engine.io wraps the request listeners present now
+  const socketIo = attachSocketIo(http, hub.accept, {
+    ...origins,
+    onConnectionError: (error) => logger.debug({ err: error }, 'socket.io connection error'),
+  });
+  const transports = ['ws', 'socket.io'];
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -62,7 +72,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const address = http.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.info({ url, port: address.port, transports: ['ws'] }, 'switchyard listening');
+  logger.info({ url, port: address.port, transports }, 'switchyard listening');
 
   let closing: Promise<void> | undefined;
   return {
@@ -74,7 +84,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       closing ??= (async () => {
         logger.info('shutting down');
         hub.close(CloseCode.goingAway, 'server shutting down');
-        await ws.close(CloseCode.goingAway);
+        await Promise.all([ws.close(CloseCode.goingAway), socketIo.close(CloseCode.goingAway)]);
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         logger.info('stopped');
@@ -94,7 +104,8 @@ function serveHttp(request: IncomingMessage, response: ServerResponse, hub: Hub)
   if (request.method === 'GET' && path === '/') {
     response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     response.end(
-      `switchyard ${VERSION}: rtc-signaller signalling. WebSocket on any path; GET /healthz for health.\n`,
+      `switchyard ${VERSION}: rtc-signaller signalling. WebSocket on any path, Socket.IO at ` +
+        `/socket.io/ (event rtc-signal); GET /healthz for health.\n`,
     );
     return;
   }

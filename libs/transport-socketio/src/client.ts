@@ -1,2 +1,129 @@
-/** Placeholder: replaced by the transport implementation. */
-export {};
+/**
+ * Client half of the Socket.IO transport: `socket.io-client` 4.8 with its own reconnection off
+ * (the signaller owns reconnect), WebSocket first and long-polling as the fallback.
+ */
+import { io, type Socket } from 'socket.io-client';
+import {
+  CloseCode,
+  definePipe,
+  type CloseInfo,
+  type Connector,
+  type Pipe,
+} from '@switchyard/protocol';
+import { CLOSE_EVENT, PROBE_EVENT, SIGNAL_EVENT } from './events.ts';
+
+/** An engine.io transport name. */
+export type EngineTransport = 'websocket' | 'polling' | 'webtransport';
+
+/** Options of {@link socketIoConnector}. */
+export interface SocketIoConnectorOptions {
+  /** Credential sent as `auth.token` in the Socket.IO handshake. */
+  readonly token?: string;
+  /** Endpoint path on the server. @default '/socket.io' */
+  readonly path?: string;
+  /** engine.io transports in the order tried; each later one is a fallback. @default ['websocket', 'polling'] */
+  readonly transports?: readonly EngineTransport[];
+  /** Give up opening after this long. @default 10000 */
+  readonly openTimeoutMs?: number;
+}
+
+const ABNORMAL_CLOSURE = 1006;
+
+/** The close code a transport failure implies: the WebSocket's own, or 1009 for HTTP 413. */
+function transportCloseCode(description: unknown): number | undefined {
+  const { description: status, context } = (description ?? {}) as {
+    description?: unknown;
+    context?: { code?: unknown };
+  };
+  // a long-polling POST over the server's maxHttpBufferSize is refused with HTTP 413
+  if (status === 413) return CloseCode.frameTooLarge;
+  return typeof context?.code === 'number' ? context.code : undefined;
+}
+
+/** Acknowledges a liveness probe: the acknowledgement callback is the last argument. */
+function answerProbe(...args: unknown[]): void {
+  const ack = args[args.length - 1];
+  if (typeof ack === 'function') (ack as () => void)();
+}
+
+/**
+ * A `Connector` that opens one Socket.IO connection per pipe. `url` is the server
+ * (`http(s)://host:port`); only its origin is used, since Socket.IO would read a path as a
+ * namespace.
+ */
+export function socketIoConnector(url: string, options: SocketIoConnectorOptions = {}): Connector {
+  const origin = new URL(url).origin;
+  return ({ signal } = {}) => open(origin, options, signal);
+}
+
+function open(
+  origin: string,
+  options: SocketIoConnectorOptions,
+  signal?: AbortSignal,
+): Promise<Pipe> {
+  return new Promise<Pipe>((resolve, reject) => {
+    signal?.throwIfAborted();
+    const socket: Socket = io(origin, {
+      path: options.path ?? '/socket.io',
+      forceNew: true,
+      reconnection: false,
+      transports: [...(options.transports ?? ['websocket', 'polling'])],
+      tryAllTransports: true,
+      timeout: options.openTimeoutMs ?? 10_000,
+      ...(options.token !== undefined && { auth: { token: options.token } }),
+    });
+    let settled = false;
+    let requested: Partial<CloseInfo> | undefined; // by pipe.close() here
+    let announced: Partial<CloseInfo> | undefined; // by the server's close event
+
+    const handle = definePipe('socket.io', {
+      send: (message) => void socket.emit(SIGNAL_EVENT, message),
+      close: (code, reason) => {
+        requested = { code: code ?? CloseCode.normal, ...(reason !== undefined && { reason }) };
+        // the Socket.IO disconnect packet follows what is queued, so a last /leave gets out
+        socket.disconnect();
+      },
+    });
+
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      socket.disconnect();
+      reject(error);
+    };
+    const onAbort = () => fail(new Error('aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    socket.once('connect', () => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      resolve(handle.pipe);
+    });
+    socket.on('connect_error', (error) =>
+      fail(new Error(`Unable to connect to url: ${origin} (${error.message})`)),
+    );
+    socket.on(SIGNAL_EVENT, (message: unknown) => {
+      if (typeof message === 'string') handle.receive(message);
+    });
+    socket.on(PROBE_EVENT, answerProbe);
+    socket.on(CLOSE_EVENT, (code: unknown, reason: unknown) => {
+      if (typeof code === 'number')
+        announced = { code, ...(typeof reason === 'string' && { reason }) };
+    });
+    socket.on('disconnect', (reason, description) => {
+      if (!settled) return fail(new Error(`disconnected while connecting (${reason})`));
+      handle.closed(
+        requested ??
+          announced ?? {
+            code:
+              reason === 'io server disconnect'
+                ? CloseCode.normal
+                : (transportCloseCode(description) ?? ABNORMAL_CLOSURE),
+            reason,
+          },
+      );
+    });
+  });
+}

@@ -1,0 +1,41 @@
+/** Loads the original `rtc-signaller-socket.io@2.3.0` client (CommonJS, 2016) into a test. */
+import { createRequire } from 'node:module';
+import type { Socket } from 'socket.io-client';
+import { waitUntil } from '@switchyard/testing';
+
+/** The parts of an original socket.io signaller (an `mbus` event bus) the tests use. */
+export interface OriginalSignaller {
+  id: string;
+  announce(data?: Record<string, unknown>): void;
+  send(...args: unknown[]): void;
+  to(id: string): { send(...args: unknown[]): void };
+  leave(): void;
+  on(event: string, handler: (...args: unknown[]) => void): void;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Creates an original client on `socket`, exactly as its README does:
+ * `require('rtc-signaller-socket.io')(io(url))`.
+ */
+export function originalSignaller(socket: Socket): OriginalSignaller {
+  // rtc-core reads a global navigator at load time; Node 20 has none (reference Appendix B)
+  const scope = globalThis as { navigator?: unknown };
+  if (!('navigator' in scope)) scope.navigator = undefined;
+  const create = require('rtc-signaller-socket.io') as (socket: Socket) => OriginalSignaller;
+  return create(socket);
+}
+
+/** Records an original signaller's events and waits for them with deadlines. */
+export function recorder(signaller: OriginalSignaller, event: string) {
+  const calls: unknown[][] = [];
+  signaller.on(event, (...args) => void calls.push(args));
+  let cursor = 0;
+  return {
+    calls,
+    /** The arguments of the next call (after those already taken). */
+    next: () =>
+      waitUntil(() => (cursor < calls.length ? calls[cursor++] : undefined), `original ${event}`),
+  };
+}
