@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { createHub, type Hub, type HubOptions } from '@switchyard/hub';
 import { CloseCode } from '@switchyard/protocol';
 import { attachSocketIo } from '@switchyard/transport-socketio/server';
+import { createSseServer } from '@switchyard/transport-sse/server';
 import { attachWebSocket } from '@switchyard/transport-ws/server';
 
 /** Options of {@link startServer}. */
@@ -47,11 +48,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   hub.on('peer:joined', (peer) => logger.debug(peer, 'peer joined'));
   hub.on('peer:left', (peer) => logger.debug(peer, 'peer left'));
 
-  const http = createServer((request, response) => serveHttp(request, response, hub));
   const origins = options.allowedOrigins && { allowedOrigins: options.allowedOrigins };
+  const sse = createSseServer(hub.accept, { ...origins });
+  const http = createServer((request, response) => {
+    if (!sse.handle(request, response)) serveHttp(request, response, hub);
+  });
   // WebSocket takes every upgrade path the other transports do not own
   const ws = attachWebSocket(http, hub.accept, {
-    excludePaths: ['/socket.io/'],
+    excludePaths: ['/socket.io/', '/sse'],
     ...origins,
     onSocketError: (error) => logger.debug({ err: error }, 'websocket protocol error'),
   });
@@ -60,7 +64,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...origins,
     onConnectionError: (error) => logger.debug({ err: error }, 'socket.io connection error'),
   });
-  const transports = ['ws', 'socket.io'];
+  const transports = ['ws', 'socket.io', 'sse'];
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -84,7 +88,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       closing ??= (async () => {
         logger.info('shutting down');
         hub.close(CloseCode.goingAway, 'server shutting down');
-        await Promise.all([ws.close(CloseCode.goingAway), socketIo.close(CloseCode.goingAway)]);
+        await Promise.all([
+          ws.close(CloseCode.goingAway),
+          socketIo.close(CloseCode.goingAway),
+          sse.close(CloseCode.goingAway),
+        ]);
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         logger.info('stopped');
@@ -105,7 +113,7 @@ function serveHttp(request: IncomingMessage, response: ServerResponse, hub: Hub)
     response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     response.end(
       `switchyard ${VERSION}: rtc-signaller signalling. WebSocket on any path, Socket.IO at ` +
-        `/socket.io/ (event rtc-signal); GET /healthz for health.\n`,
+        `/socket.io/ (event rtc-signal), SSE at GET /sse + POST /sse/<session>; GET /healthz for health.\n`,
     );
     return;
   }

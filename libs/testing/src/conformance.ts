@@ -343,6 +343,8 @@ export function describeConformance(
         const c = await raw(s, ['C', 'r']);
         const leaves: unknown[] = [];
         a.on('message:leave', (data) => leaves.push(data));
+        // let a's auto-reply to C's announce land first, so the grace queue holds only what follows
+        await c.next((m) => m.startsWith('/to|C|/announce|'));
         c.pipe.close(1000, 'gone without /leave');
         await waitUntil(() => s.hub.stats().inGrace === 1, 'C in its grace window');
         a.to('C').send('/while-away', 1);

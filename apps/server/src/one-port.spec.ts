@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { createSignaller, type Signaller } from '@switchyard/signaller';
 import { nextEvent, waitUntil } from '@switchyard/testing';
 import { socketIoConnector } from '@switchyard/transport-socketio/client';
+import { sseConnector } from '@switchyard/transport-sse/client';
 import { webSocketConnector } from '@switchyard/transport-ws/client';
 import { startServer, type RunningServer } from './server.ts';
 
@@ -13,12 +14,13 @@ afterEach(async () => {
   await server?.close();
 });
 
-describe('switchyard serves WebSocket and Socket.IO on one port', () => {
-  it('a Socket.IO peer and a WebSocket peer meet in one room', async () => {
+describe('switchyard serves every transport on one port', () => {
+  it('a Socket.IO peer, an SSE peer and a WebSocket peer meet in one room', async () => {
     server = await startServer({ port: 0, logger: pino({ level: 'silent' }) });
     const viaSocketIo = createSignaller(socketIoConnector(server.url), { id: 'sio' });
     const viaWs = createSignaller(webSocketConnector(server.url), { id: 'web' });
-    peers.push(viaSocketIo, viaWs);
+    const viaSse = createSignaller(sseConnector(server.url), { id: 'sse', metadata: 'bare' });
+    peers.push(viaSocketIo, viaWs, viaSse);
     const seen = nextEvent(viaWs, 'peer:announce');
     viaSocketIo.announce({ room: 'one-port' });
     await nextEvent(viaSocketIo, 'roominfo');
@@ -28,11 +30,18 @@ describe('switchyard serves WebSocket and Socket.IO on one port', () => {
     const got = nextEvent(viaSocketIo, 'message:hello');
     viaWs.to('sio').send('/hello', { over: 'ws' });
     expect((await got)[0]).toEqual({ over: 'ws' });
+    viaSse.announce({ room: 'one-port' });
+    expect((await nextEvent(viaSse, 'roominfo'))[0].memberCount).toBe(3);
+    const atSse = nextEvent(viaSse, 'message:hello');
+    const atWs = nextEvent(viaWs, 'message:hello');
+    viaSocketIo.send('/hello', { over: 'socket.io' });
+    expect((await atSse)[0]).toEqual({ over: 'socket.io' });
+    expect((await atWs)[0]).toEqual({ over: 'socket.io' });
+    expect(server.hub.roomMembers('one-port').sort()).toEqual(['sio', 'sse', 'web']);
     const transports = new Set<string>();
     server.hub.on('peer:left', (peer) => transports.add(peer.transport));
-    viaSocketIo.leave();
-    viaWs.leave();
-    await waitUntil(() => transports.size === 2, 'both peers to leave');
-    expect([...transports].sort()).toEqual(['socket.io', 'ws']);
+    for (const peer of peers) peer.leave();
+    await waitUntil(() => transports.size === 3, 'every peer to leave');
+    expect([...transports].sort()).toEqual(['socket.io', 'sse', 'ws']);
   });
 });

@@ -1,0 +1,144 @@
+/**
+ * The client's upstream: one POST per message, one at a time, so the server receives them in
+ * order (parallel requests may overtake each other on different connections). Each POST carries
+ * `ack=<last event seq seen>` so the server can drop what it no longer needs to replay, and
+ * `seq=<n>` so a POST retried after a network error is delivered once.
+ */
+import { utf8ByteLength } from '@switchyard/protocol';
+
+/** The `fetch` the client half uses (the global one by default). */
+export type FetchFunction = typeof globalThis.fetch;
+
+/** Settings of one outbox. */
+export interface OutboxSettings {
+  readonly fetch: FetchFunction;
+  readonly credentials: RequestCredentials;
+  /** Give up retrying a POST after this long without an answer. */
+  readonly retryForMs: number;
+  /** Acknowledge on its own after this many unacknowledged events. */
+  readonly ackEvery: number;
+  /** The session is unusable (404, refused, or unreachable for `retryForMs`). */
+  readonly onFatal: (reason: string) => void;
+}
+
+/** Statuses after which the session is fine: the server already answered in-band with `/error`. */
+const REFUSED_IN_BAND = new Set([400, 413, 415]);
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export class Outbox {
+  private readonly queue: string[] = [];
+  private queuedBytes = 0;
+  private sending = false;
+  private stopped = false;
+  private ending = false;
+  /** Client sequence number of the last message handed to the server. */
+  private clientSeq = 0;
+  /** Highest event seq received, and the highest one the server has been told about. */
+  private lastSeen = 0;
+  private lastAcked = 0;
+
+  constructor(
+    private readonly postUrl: string,
+    private readonly settings: OutboxSettings,
+  ) {}
+
+  /** Bytes not yet accepted by the server. */
+  get bufferedAmount(): number {
+    return this.queuedBytes;
+  }
+
+  push(message: string): void {
+    if (this.stopped || this.ending) return;
+    this.queue.push(message);
+    this.queuedBytes += utf8ByteLength(message);
+    this.pump();
+  }
+
+  /** An event with sequence `seq` arrived; acknowledges every `ackEvery` events. */
+  received(seq: number): void {
+    if (seq > this.lastSeen) this.lastSeen = seq;
+    this.pump();
+  }
+
+  /** Takes no more messages; what is queued (a `/leave`, typically) is still sent. */
+  end(): void {
+    if (this.stopped || this.ending) return;
+    this.ending = true;
+    if (!this.sending) this.stopped = true;
+  }
+
+  /** Drops everything: the session is gone. */
+  stop(): void {
+    this.stopped = true;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+  }
+
+  private wantsAck(): boolean {
+    return this.lastSeen - this.lastAcked >= this.settings.ackEvery;
+  }
+
+  private pump(): void {
+    if (this.sending || this.stopped || (this.queue.length === 0 && !this.wantsAck())) return;
+    this.sending = true;
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped && (this.queue.length > 0 || this.wantsAck())) {
+      const message = this.queue[0];
+      const seq = message === undefined ? undefined : this.clientSeq + 1;
+      if (!(await this.post(message ?? '', seq))) return;
+      if (message !== undefined) {
+        this.queue.shift();
+        this.queuedBytes -= utf8ByteLength(message);
+        this.clientSeq = seq!;
+      }
+    }
+    this.sending = false;
+    if (this.ending) this.stopped = true;
+  }
+
+  /** One POST, retried on network errors until `retryForMs`; false when the session is lost. */
+  private async post(body: string, seq: number | undefined): Promise<boolean> {
+    const deadline = Date.now() + this.settings.retryForMs;
+    for (let attempt = 0; ; attempt++) {
+      const ack = this.lastSeen;
+      const url = `${this.postUrl}?ack=${ack}${seq === undefined ? '' : `&seq=${seq}`}`;
+      let status: number;
+      try {
+        const response = await this.settings.fetch(url, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'text/plain;charset=UTF-8' },
+          credentials: this.settings.credentials,
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        status = response.status;
+        await response.text(); // frees the connection for the next POST
+      } catch (error) {
+        if (this.stopped) return false;
+        if (Date.now() >= deadline) {
+          this.fail(`POST failed for ${this.settings.retryForMs} ms: ${String(error)}`);
+          return false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1000)));
+        continue;
+      }
+      if (status >= 200 && status < 300) {
+        if (ack > this.lastAcked) this.lastAcked = ack;
+        return true;
+      }
+      if (REFUSED_IN_BAND.has(status)) return true;
+      this.fail(`POST answered ${status}`);
+      return false;
+    }
+  }
+
+  private fail(reason: string): void {
+    this.sending = false;
+    if (this.stopped) return;
+    this.stop();
+    this.settings.onFatal(reason);
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * One SSE session: the `Pipe` the hub sees. Streams come and go under it (a dropped stream is
+ * resumed with `Last-Event-ID`); the session only ends when the client deletes it, the server
+ * closes it, or its stream stays gone longer than the resume window.
+ *
+ * Every message stays in the replay buffer until the client acknowledges it (`?ack=` on a POST,
+ * or `Last-Event-ID` on a resume), so a resume replays exactly what the client missed. The buffer
+ * is bounded; overflowing it closes the session (4008) instead of losing messages silently.
+ */
+import type { ServerResponse } from 'node:http';
+import { CloseCode, type PipeHandle, type PipeOps } from '@switchyard/protocol';
+import { closeEvent, HEARTBEAT, messageEvent, STREAM_LOST } from './wire.ts';
+
+/** What every session of one server shares: limits and the session table. */
+export interface SessionHost {
+  readonly sessions: Map<string, SseSession>;
+  readonly resumeWindowMs: number;
+  readonly replayLimit: number;
+  readonly replayMaxBytes: number;
+}
+
+type SessionState = 'attached' | 'detached' | 'closed';
+
+const SESSION = Symbol('switchyard.sse.session');
+type TaggedResponse = ServerResponse & { [SESSION]?: SseSession };
+
+/** Shared listener (`this` is the response): no closure per stream. */
+function onStreamClose(this: TaggedResponse): void {
+  this[SESSION]?.detach(this);
+}
+
+function expire(session: SseSession): void {
+  session.expire();
+}
+
+/** A session's pipe operations and stream bookkeeping, as prototype methods. */
+export class SseSession implements PipeOps {
+  state: SessionState = 'detached';
+  handle!: PipeHandle;
+  /** Highest event sequence number written; the session event is 0. */
+  private seq = 0;
+  /** Highest client sequence number delivered (`?seq=` on POSTs), for retry deduplication. */
+  private clientSeq = 0;
+  // unacknowledged events, oldest first (seq of replay[i] is acked + 1 + i)
+  private replay: string[] = [];
+  private replayBytes: number[] = [];
+  private unacked = 0;
+  private acked = 0;
+  private response: TaggedResponse | undefined = undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** The close event kept for a client that comes back after the session closed. */
+  private finalEvent: string | undefined = undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly host: SessionHost,
+  ) {}
+
+  // ---- PipeOps ---------------------------------------------------------------------------------
+
+  send(message: string): void {
+    if (this.state === 'closed') return;
+    const frame = messageEvent(this.id, this.seq + 1, message);
+    const bytes = Buffer.byteLength(frame);
+    if (
+      this.replay.length >= this.host.replayLimit ||
+      this.unacked + bytes > this.host.replayMaxBytes
+    ) {
+      this.handle.pipe.close(
+        CloseCode.policyViolation,
+        `replay buffer full: ${this.replay.length} messages (${this.unacked} bytes) unacknowledged`,
+      );
+      return;
+    }
+    this.seq += 1;
+    this.replay.push(frame);
+    this.replayBytes.push(bytes);
+    this.unacked += bytes;
+    this.response?.write(frame);
+  }
+
+  close(code: number = CloseCode.normal, reason = ''): void {
+    this.end({ code, reason }, true);
+  }
+
+  /** Bytes sent or queued but not yet acknowledged by the client. */
+  bufferedAmount(): number {
+    return this.unacked;
+  }
+
+  /** SSE has no ping: a session is alive while its stream is attached. */
+  isAlive(): Promise<boolean> {
+    return Promise.resolve(this.state === 'attached');
+  }
+
+  // ---- streams ---------------------------------------------------------------------------------
+
+  /**
+   * Makes `response` (already 200 with SSE headers) the session's stream, replacing any previous
+   * one, and replays what the client has not seen after `lastSeq`.
+   */
+  attach(response: ServerResponse, lastSeq: number): void {
+    this.ack(lastSeq);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.state === 'closed') {
+      // closed while the stream was away: deliver the rest, then the reason
+      for (const frame of this.replay) response.write(frame);
+      response.end(this.finalEvent);
+      this.host.sessions.delete(this.id);
+      return;
+    }
+    const previous = this.response;
+    if (previous) {
+      // the client came back before the server noticed the old stream drop (a half-open socket)
+      previous[SESSION] = undefined;
+      previous.destroy();
+    }
+    const tagged = response as TaggedResponse;
+    tagged[SESSION] = this;
+    tagged.on('close', onStreamClose);
+    this.response = tagged;
+    this.state = 'attached';
+    for (const frame of this.replay) tagged.write(frame);
+  }
+
+  /** The stream went away: wait for a resume until the window ends. */
+  detach(response: TaggedResponse): void {
+    if (this.response !== response) return;
+    response[SESSION] = undefined;
+    this.response = undefined;
+    if (this.state !== 'attached') return;
+    this.state = 'detached';
+    this.timer = setTimeout(expire, this.host.resumeWindowMs, this);
+    this.timer.unref();
+  }
+
+  /** The resume window ended: the hub treats this as a hard disconnect. */
+  expire(): void {
+    this.timer = undefined;
+    if (this.state === 'closed') {
+      this.host.sessions.delete(this.id);
+      return;
+    }
+    this.end({ code: STREAM_LOST, reason: 'stream lost and not resumed' }, false);
+  }
+
+  /** Drops acknowledged events: the client has everything up to `seq`. */
+  ack(seq: number): void {
+    const upTo = Math.min(seq, this.seq);
+    const count = upTo - this.acked;
+    if (count <= 0) return;
+    this.replay.splice(0, count);
+    for (const bytes of this.replayBytes.splice(0, count)) this.unacked -= bytes;
+    this.acked = upTo;
+  }
+
+  /** Whether a POST with client sequence `seq` is new (false for a retried duplicate). */
+  admit(seq: number | undefined): boolean {
+    if (seq === undefined) return true;
+    if (seq <= this.clientSeq) return false;
+    this.clientSeq = seq;
+    return true;
+  }
+
+  heartbeat(): void {
+    this.response?.write(HEARTBEAT);
+  }
+
+  /**
+   * Ends the session. With `notify` the client learns why through a `close` event, now if its
+   * stream is attached, else when it comes back inside the resume window.
+   */
+  end(notice: { code: number; reason: string }, notify: boolean): void {
+    if (this.state === 'closed') return;
+    const wasDetached = this.state === 'detached';
+    this.state = 'closed';
+    const response = this.response;
+    this.response = undefined;
+    if (response) {
+      response[SESSION] = undefined;
+      response.end(notify ? closeEvent(notice) : undefined);
+    }
+    if (notify && wasDetached && this.timer !== undefined) {
+      this.finalEvent = closeEvent(notice);
+    } else {
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.host.sessions.delete(this.id);
+      this.replay = [];
+      this.replayBytes = [];
+      this.unacked = 0;
+    }
+    this.handle.closed(notice);
+  }
+
+  /** Forgets a closed session at once (server shutdown). */
+  discard(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.response?.destroy();
+    this.host.sessions.delete(this.id);
+  }
+}

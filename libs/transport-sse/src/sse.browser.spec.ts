@@ -1,0 +1,59 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  describeConformance,
+  openBrowserBridge,
+  quietFor,
+  rawClient,
+  waitUntil,
+  type BrowserBridge,
+} from '@switchyard/testing';
+import { sseConnector } from './client.ts';
+import { startSse, type SseFixture } from './fixture.test-helper.ts';
+
+// one Chromium for the whole file; each test opens its own pipes from the page (another origin)
+let bridge: Promise<BrowserBridge> | undefined;
+const browserBridge = () =>
+  (bridge ??= openBrowserBridge(
+    fileURLToPath(new URL('./bridge-entry.test-helper.ts', import.meta.url)),
+  ));
+afterAll(async () => {
+  await (await bridge)?.[Symbol.asyncDispose]();
+});
+
+describeConformance('sse, client half in Chromium', async (hub) => {
+  const fixture = await startSse({ accept: () => hub.accept, sse: { resumeWindowMs: 1000 } });
+  return {
+    connector: (await browserBridge()).connector(fixture.url),
+    async dispose() {
+      await fixture[Symbol.asyncDispose]();
+    },
+  };
+});
+
+describe('sse resume in Chromium', () => {
+  let fixture: SseFixture | undefined;
+  afterEach(async () => {
+    await fixture?.[Symbol.asyncDispose]();
+  });
+
+  it("the browser's EventSource resumes a cut stream with Last-Event-ID; nothing lost or repeated", async () => {
+    const f = (fixture = await startSse({ sse: { retryMs: 50 } }));
+    const receiver = await rawClient((await browserBridge()).connector(f.url), ['R', 'r']);
+    const sender = await rawClient(sseConnector(f.url), ['S', 'r']);
+    const received = () => receiver.received.filter((m) => m.startsWith('/to|R|/n|'));
+    for (let i = 0; i < 100; i++) sender.say(`/to|R|/n|S|${i}`);
+    await waitUntil(() => received().length >= 20, 'the first messages');
+    f.streams[0]!.socket.destroy();
+    await waitUntil(() => f.streams.length === 3, 'the browser to resume');
+    expect(f.streams[2]!.headers['last-event-id']).toMatch(/^[\w-]{24}\.\d+$/);
+    for (let i = 100; i < 120; i++) sender.say(`/to|R|/n|S|${i}`);
+    await waitUntil(() => received().length >= 120, 'all 120 messages');
+    await quietFor(400); // past the hub's grace window: a departure would show now
+    expect(received()).toEqual(Array.from({ length: 120 }, (_, i) => `/to|R|/n|S|${i}`));
+    expect(sender.received.filter((m) => m.startsWith('/leave'))).toEqual([]);
+    expect(receiver.closeInfo).toBeUndefined();
+    receiver.pipe.close();
+    sender.pipe.close();
+  });
+});
