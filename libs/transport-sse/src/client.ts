@@ -131,9 +131,11 @@ function wire(
   postUrl.pathname += `/${encodeURIComponent(info.session)}`;
   let resumeTimer: ReturnType<typeof setTimeout> | undefined;
 
+  const fetchFn: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const credentials: RequestCredentials = options.withCredentials ? 'include' : 'same-origin';
   const outbox = new Outbox(postUrl.toString(), {
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-    credentials: options.withCredentials ? 'include' : 'same-origin',
+    fetch: fetchFn,
+    credentials,
     retryForMs: resumeTimeoutMs,
     ackEvery: options.ackEvery ?? 16,
     onFatal: (reason) => finish({ code: STREAM_LOST, reason }),
@@ -145,11 +147,14 @@ function wire(
   const handle = definePipe('sse', {
     send: (message) => outbox.push(message),
     close: (code, reason) => {
-      // Drop the stream; queued messages (a /leave) are still posted. The server ends the session
-      // after its resume window, as for any lost stream: a close without /leave looks the same
-      // whether the tab closed or the app called close(), and the /leave never races a DELETE.
+      // Drop the stream, post what is queued (typically a /leave), then end the session at once
+      // with DELETE, so the room does not wait for the resume window to notice the close.
       stopStream();
-      outbox.end();
+      outbox.end(() => {
+        void fetchFn(postUrl.toString(), { method: 'DELETE', credentials })
+          .then((response) => response.text())
+          .catch(() => undefined); // unreachable server: the resume window ends the session
+      });
       handle.closed({
         ...(code !== undefined && { code }),
         ...(reason !== undefined && { reason }),

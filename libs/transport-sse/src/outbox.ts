@@ -31,6 +31,7 @@ export class Outbox {
   private sending = false;
   private stopped = false;
   private ending = false;
+  private onEnded: (() => void) | undefined = undefined;
   /** Client sequence number of the last message handed to the server. */
   private clientSeq = 0;
   /** Highest event seq received, and the highest one the server has been told about. */
@@ -61,10 +62,18 @@ export class Outbox {
   }
 
   /** Takes no more messages; what is queued (a `/leave`, typically) is still sent. */
-  end(): void {
+  end(onEnded?: () => void): void {
     if (this.stopped || this.ending) return;
     this.ending = true;
-    if (!this.sending) this.stopped = true;
+    this.onEnded = onEnded;
+    if (!this.sending) this.finishEnding();
+  }
+
+  private finishEnding(): void {
+    this.stopped = true;
+    const onEnded = this.onEnded;
+    this.onEnded = undefined;
+    onEnded?.();
   }
 
   /** Drops everything: the session is gone. */
@@ -96,7 +105,7 @@ export class Outbox {
       }
     }
     this.sending = false;
-    if (this.ending) this.stopped = true;
+    if (this.ending && !this.stopped) this.finishEnding();
   }
 
   /** One POST, retried on network errors until `retryForMs`; false when the session is lost. */
