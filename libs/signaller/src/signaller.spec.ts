@@ -274,6 +274,17 @@ describe('connection lifecycle (items 29–32, Q16, Q17)', () => {
     expect(errors[1]).toMatch(/offline queue full/);
   });
 
+  it('does not reconnect after an id-taken or unauthorized /error on a transport without close codes', async () => {
+    const { server, signaller } = await connected();
+    const errors: string[] = [];
+    signaller.on('error', (error) => errors.push(error.message));
+    server.push('/error|{"code":"id-taken","message":"taken over"}');
+    server.drop(1006);
+    await tick(30);
+    expect(server.connections).toBe(1);
+    expect(errors.at(-1)).toMatch(/id-taken.*not reconnecting/);
+  });
+
   it('autoconnect false waits for connect(); reconnect false reconnects lazily on the next send', async () => {
     const server = fakeServer();
     const signaller = createSignaller(server.connector, {

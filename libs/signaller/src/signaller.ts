@@ -37,6 +37,8 @@ const FINAL_CLOSE_CODES = new Set<number>([
   CloseCode.forbidden,
   CloseCode.idTaken,
 ]);
+/** The same refusals as `/error` codes, for transports that carry no close code (data channels). */
+const FINAL_ERROR_CODES = new Set<string>(['unauthorized', 'id-taken']);
 
 /**
  * Creates a signaller.
@@ -71,6 +73,8 @@ export function createSignaller(connector: Connector, options: SignallerOptions 
   let announceTimer: ReturnType<typeof setTimeout> | undefined;
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let abort: AbortController | undefined;
+  /** Set by an `/error` that makes reconnecting pointless; cleared on each new connection. */
+  let refusal: string | undefined;
 
   // ---- outbound ------------------------------------------------------------------------------
 
@@ -124,7 +128,11 @@ export function createSignaller(connector: Connector, options: SignallerOptions 
     if (command === '/roominfo' || command === '/error') {
       const payload = decodeField(raw[1] ?? '');
       if (command === '/roominfo') events.emit('roominfo', payload as RoomInfo);
-      else events.emit('error', errorFromPayload(payload));
+      else {
+        const error = errorFromPayload(payload);
+        if (FINAL_ERROR_CODES.has(error.code)) refusal = error.code;
+        events.emit('error', error);
+      }
       events.emit(`message:${command.slice(1)}`, payload, message);
       return;
     }
@@ -200,6 +208,7 @@ export function createSignaller(connector: Connector, options: SignallerOptions 
       return;
     }
     pipe = opened;
+    refusal = undefined;
     state = 'connected';
     attempt = 0;
     opened.onMessage(receive);
@@ -210,13 +219,9 @@ export function createSignaller(connector: Connector, options: SignallerOptions 
       if (!ended) state = 'disconnected';
       events.emit('disconnected');
       if (ended) return;
-      if (info.code !== undefined && FINAL_CLOSE_CODES.has(info.code)) {
-        events.emit(
-          'error',
-          new Error(
-            `server closed the connection (${info.code} ${info.reason ?? ''}); not reconnecting`,
-          ),
-        );
+      if ((info.code !== undefined && FINAL_CLOSE_CODES.has(info.code)) || refusal !== undefined) {
+        const why = refusal ?? `${info.code} ${info.reason ?? ''}`.trim();
+        events.emit('error', new Error(`server closed the connection (${why}); not reconnecting`));
         return;
       }
       if (reconnect) scheduleReconnect();
