@@ -219,8 +219,9 @@ export function createSignaller(connector: Connector, options: SignallerOptions 
       if (!ended) state = 'disconnected';
       events.emit('disconnected');
       if (ended) return;
-      if ((info.code !== undefined && FINAL_CLOSE_CODES.has(info.code)) || refusal !== undefined) {
-        const why = refusal ?? `${info.code} ${info.reason ?? ''}`.trim();
+      const finalCode = info.code !== undefined && FINAL_CLOSE_CODES.has(info.code);
+      if (finalCode || refusal !== undefined) {
+        const why = finalCode ? `${info.code} ${info.reason ?? ''}`.trim() : refusal;
         events.emit('error', new Error(`server closed the connection (${why}); not reconnecting`));
         return;
       }
