@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectAsync, type MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
+import { waitUntil } from '@switchyard/testing';
 import { originalSignaller, type OriginalSignaller } from './original-client.test-helper.ts';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -14,7 +16,8 @@ interface Started {
 
 /** Runs the built `switchyard` binary on a free port and waits for its listening log line. */
 function run(args: string[], env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, [main, '--port', '0', ...args], {
+  // MQTT off unless a test asks: bridging to the shared Mosquitto would leave sessions on it
+  const child = spawn(process.execPath, [main, '--port', '0', '--mqtt', 'off', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -41,7 +44,11 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Started>
 
 const running: ChildProcess[] = [];
 const originals: OriginalSignaller[] = [];
-afterEach(() => {
+const devices: MqttClient[] = [];
+const sockets: WebSocket[] = [];
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.terminate();
+  for (const device of devices.splice(0)) await device.endAsync(true);
   for (const signaller of originals.splice(0)) signaller.leave();
   for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
@@ -76,6 +83,53 @@ describe('switchyard binary', () => {
     expect(await exited).toBe(0);
     expect(lines.map((line) => line['msg'])).toEqual(
       expect.arrayContaining(['switchyard listening', 'signal received', 'stopped']),
+    );
+  });
+
+  it('npm start defaults: an embedded MQTT broker on the same process; a device meets a WebSocket peer', async () => {
+    const { port, lines } = await run(['--mqtt', 'embedded', '--mqtt-port', '0']);
+    const listening = lines.find((line) => line['msg'] === 'switchyard listening')!;
+    expect(listening['transports']).toEqual(['ws', 'socket.io', 'sse', 'mqtt']);
+    const brokerPort = Number(/:(\d+)/.exec(String(listening['mqtt']))?.[1]);
+    expect(brokerPort).toBeGreaterThan(0);
+    // a device with no Switchyard code: raw MQTT.js on the documented topics
+    const device = await connectAsync(`mqtt://127.0.0.1:${brokerPort}`, {
+      clientId: 'cam1',
+      will: {
+        topic: 'switchyard/status/cam1',
+        payload: Buffer.from('offline'),
+        qos: 1,
+        retain: false,
+      },
+    });
+    devices.push(device);
+    const down: string[] = [];
+    device.on('message', (_topic, payload) => down.push(payload.toString()));
+    await device.subscribeAsync('switchyard/down/cam1', { qos: 1 });
+    await device.publishAsync('switchyard/up/cam1', '/announce|cam1|{"id":"cam1","room":"iot"}', {
+      qos: 1,
+    });
+    const web = new WebSocket(`ws://127.0.0.1:${port}/`);
+    sockets.push(web);
+    const atWeb: string[] = [];
+    web.on('message', (data) => atWeb.push(data.toString()));
+    await new Promise((resolve) => web.once('open', resolve));
+    web.send('/announce|web|{"id":"web","room":"iot"}');
+    await waitUntil(
+      () => atWeb.includes('/roominfo|{"memberCount":2}'),
+      'the browser to join the device',
+    );
+    web.send('/to|cam1|/offer|web|{"sdp":"v=0"}');
+    await waitUntil(
+      () => down.includes('/to|cam1|/offer|web|{"sdp":"v=0"}'),
+      'the offer at the device',
+    );
+    await device.publishAsync('switchyard/up/cam1', '/to|web|/answer|cam1|{"sdp":"v=0"}', {
+      qos: 1,
+    });
+    await waitUntil(
+      () => atWeb.includes('/to|web|/answer|cam1|{"sdp":"v=0"}'),
+      'the answer at the browser',
     );
   });
 

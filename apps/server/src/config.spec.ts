@@ -9,7 +9,13 @@ describe('parseConfig', () => {
       graceMs: 3000,
       logLevel: 'info',
       rateLimit: { perSecond: 100, burst: 200 },
+      mqtt: 'auto',
+      mqttPort: 1883,
     });
+    expect(parseConfig(['--mqtt', 'mqtt://127.0.0.1:1884'], {}).mqtt).toBe('mqtt://127.0.0.1:1884');
+    expect(() => parseConfig(['--mqtt', 'sometimes'], {})).toThrow(
+      /mqtt must be auto, embedded, off/,
+    );
     expect(parseConfig(['--rate-limit', '0', '--rate-burst', '5'], {}).rateLimit).toEqual({
       perSecond: 0,
       burst: 5,

@@ -9,6 +9,10 @@ export interface ServerConfig {
   readonly logLevel: string;
   /** Messages per second per connection (0 disables the limit) and the burst size. */
   readonly rateLimit: { readonly perSecond: number; readonly burst: number };
+  /** `auto`, `embedded`, `off` or a broker URL (`mqtt://host:port`). */
+  readonly mqtt: string;
+  /** TCP port of an embedded MQTT broker (a taken port falls back to a free one). */
+  readonly mqttPort: number;
   /** Allowed browser origins; undefined allows all. */
   readonly allowedOrigins?: readonly string[];
 }
@@ -33,6 +37,13 @@ export function parseConfig(
   const port = integer('port', 0, 65535);
   const graceMs = integer('grace window', 0, 600_000);
   const rate = integer('rate limit', 0, 10_000_000);
+  const mqttMode = (value: string): string => {
+    if (['auto', 'embedded', 'off'].includes(value) || /^(mqtts?|wss?):\/\/./.test(value))
+      return value;
+    throw new InvalidArgumentError(
+      `mqtt must be auto, embedded, off or a broker URL, got "${value}"`,
+    );
+  };
   const fromEnv = <T>(parse: (value: string) => T, ...names: string[]): T | undefined => {
     const name = names.find((candidate) => env[candidate] !== undefined);
     return name === undefined ? undefined : parse(env[name]!);
@@ -79,6 +90,22 @@ export function parseConfig(
         .default(fromEnv(rate, 'SWITCHYARD_RATE_BURST') ?? 200),
     )
     .addOption(
+      new Option(
+        '--mqtt <mode>',
+        'auto (bridge to 127.0.0.1:1883, else embed), embedded, off, or mqtt://host:port [env SWITCHYARD_MQTT]',
+      )
+        .argParser(mqttMode)
+        .default(fromEnv(mqttMode, 'SWITCHYARD_MQTT') ?? 'auto'),
+    )
+    .addOption(
+      new Option(
+        '--mqtt-port <port>',
+        'TCP port of an embedded MQTT broker [env SWITCHYARD_MQTT_PORT]',
+      )
+        .argParser(port)
+        .default(fromEnv(port, 'SWITCHYARD_MQTT_PORT') ?? 1883),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level [env SWITCHYARD_LOG_LEVEL]')
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
         .default(env['SWITCHYARD_LOG_LEVEL'] ?? 'info'),
@@ -97,6 +124,8 @@ export function parseConfig(
     graceMs: number;
     rateLimit: number;
     rateBurst: number;
+    mqtt: string;
+    mqttPort: number;
     logLevel: string;
     allowedOrigins?: string;
   }>();
@@ -110,6 +139,8 @@ export function parseConfig(
     graceMs: options.graceMs,
     logLevel: options.logLevel,
     rateLimit: { perSecond: options.rateLimit, burst: options.rateBurst },
+    mqtt: options.mqtt,
+    mqttPort: options.mqttPort,
     ...(origins && origins.length > 0 && { allowedOrigins: origins }),
   };
 }

@@ -23,6 +23,8 @@ try {
       rateLimit: config.rateLimit.perSecond === 0 ? false : config.rateLimit,
     },
     logger,
+    mqtt: config.mqtt,
+    mqttPort: config.mqttPort,
     ...(config.allowedOrigins && { allowedOrigins: config.allowedOrigins }),
   });
   const stop = (signal: string) => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createSignaller, type Signaller } from '@switchyard/signaller';
 import { nextEvent, waitUntil } from '@switchyard/testing';
+import { mqttConnector } from '@switchyard/transport-mqtt/client';
 import { socketIoConnector } from '@switchyard/transport-socketio/client';
 import { sseConnector } from '@switchyard/transport-sse/client';
 import { webSocketConnector } from '@switchyard/transport-ws/client';
@@ -15,12 +16,25 @@ afterEach(async () => {
 });
 
 describe('switchyard serves every transport on one port', () => {
-  it('a Socket.IO peer, an SSE peer and a WebSocket peer meet in one room', async () => {
-    server = await startServer({ port: 0, logger: pino({ level: 'silent' }) });
+  it('Socket.IO, SSE, WebSocket and MQTT peers meet in one room', async () => {
+    server = await startServer({
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      mqtt: 'embedded',
+      mqttPort: 0,
+    });
+    expect(server.mqtt.mode).toBe('embedded');
     const viaSocketIo = createSignaller(socketIoConnector(server.url), { id: 'sio' });
     const viaWs = createSignaller(webSocketConnector(server.url), { id: 'web' });
     const viaSse = createSignaller(sseConnector(server.url), { id: 'sse', metadata: 'bare' });
-    peers.push(viaSocketIo, viaWs, viaSse);
+    // the device speaks MQTT over WebSocket at /mqtt on the same port, as a browser would
+    const viaMqtt = createSignaller(
+      mqttConnector(`${server.url.replace('http', 'ws')}${server.mqtt.wsPath}`, {
+        clientId: 'dev',
+      }),
+      { id: 'dev' },
+    );
+    peers.push(viaSocketIo, viaWs, viaSse, viaMqtt);
     const seen = nextEvent(viaWs, 'peer:announce');
     viaSocketIo.announce({ room: 'one-port' });
     await nextEvent(viaSocketIo, 'roominfo');
@@ -38,10 +52,15 @@ describe('switchyard serves every transport on one port', () => {
     expect((await atSse)[0]).toEqual({ over: 'socket.io' });
     expect((await atWs)[0]).toEqual({ over: 'socket.io' });
     expect(server.hub.roomMembers('one-port').sort()).toEqual(['sio', 'sse', 'web']);
+    viaMqtt.announce({ room: 'one-port' });
+    expect((await nextEvent(viaMqtt, 'roominfo'))[0].memberCount).toBe(4);
+    const atDevice = nextEvent(viaMqtt, 'message:hello');
+    viaSse.to('dev').send('/hello', { over: 'sse' });
+    expect((await atDevice)[0]).toEqual({ over: 'sse' });
     const transports = new Set<string>();
     server.hub.on('peer:left', (peer) => transports.add(peer.transport));
     for (const peer of peers) peer.leave();
-    await waitUntil(() => transports.size === 3, 'every peer to leave');
-    expect([...transports].sort()).toEqual(['socket.io', 'sse', 'ws']);
+    await waitUntil(() => transports.size === 4, 'every peer to leave');
+    expect([...transports].sort()).toEqual(['mqtt', 'socket.io', 'sse', 'ws']);
   });
 });

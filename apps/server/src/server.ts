@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { createHub, type Hub, type HubOptions } from '@switchyard/hub';
 import { CloseCode } from '@switchyard/protocol';
 import { attachSocketIo } from '@switchyard/transport-socketio/server';
+import { startMqtt, type MqttMode, type MqttService } from '@switchyard/transport-mqtt/server';
 import { createSseServer } from '@switchyard/transport-sse/server';
 import { attachWebSocket } from '@switchyard/transport-ws/server';
 
@@ -19,6 +20,15 @@ export interface StartOptions {
   readonly port?: number;
   readonly hub?: HubOptions;
   readonly allowedOrigins?: readonly string[];
+  /**
+   * MQTT: `auto` bridges to a broker at 127.0.0.1:1883 or embeds one, `embedded` always embeds
+   * (TCP on `mqttPort`, or a free port if taken, plus MQTT over WebSocket at `/mqtt`), a
+   * `mqtt://host:port` URL bridges to that broker. The `switchyard` binary defaults to `auto`;
+   * embedders opt in. @default 'off'
+   */
+  readonly mqtt?: MqttMode;
+  /** TCP port of an embedded broker. @default 1883 */
+  readonly mqttPort?: number;
   /** @default a pino logger at info on stdout */
   readonly logger?: Logger;
 }
@@ -30,6 +40,8 @@ export interface RunningServer {
   readonly port: number;
   /** `http://host:port`, for clients of every transport. */
   readonly url: string;
+  /** What MQTT runs: off, a bridge to a broker, or an embedded broker (with its URL). */
+  readonly mqtt: MqttService;
   /** Graceful shutdown: 1001 to every client, then the port is released. */
   close(): Promise<void>;
 }
@@ -55,7 +67,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   // WebSocket takes every upgrade path the other transports do not own
   const ws = attachWebSocket(http, hub.accept, {
-    excludePaths: ['/socket.io/', '/sse'],
+    excludePaths: ['/socket.io/', '/sse', '/mqtt'],
     ...origins,
     onSocketError: (error) => logger.debug({ err: error }, 'websocket protocol error'),
   });
@@ -64,7 +76,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...origins,
     onConnectionError: (error) => logger.debug({ err: error }, 'socket.io connection error'),
   });
-  const transports = ['ws', 'socket.io', 'sse'];
+  const mqtt = await startMqtt(hub.accept, {
+    mode: options.mqtt ?? 'off',
+    httpServer: http,
+    host: options.host ?? '127.0.0.1',
+    ...(options.mqttPort !== undefined && { port: options.mqttPort }),
+    log: (level, message, details) => logger[level]({ ...details, component: 'mqtt' }, message),
+  });
+  const transports = ['ws', 'socket.io', 'sse', ...(mqtt.mode === 'off' ? [] : ['mqtt'])];
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -76,7 +95,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const address = http.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.info({ url, port: address.port, transports }, 'switchyard listening');
+  logger.info(
+    { url, port: address.port, transports, mqtt: mqtt.description },
+    'switchyard listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -84,6 +106,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     http,
     port: address.port,
     url,
+    mqtt,
     close() {
       closing ??= (async () => {
         logger.info('shutting down');
@@ -92,6 +115,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           ws.close(CloseCode.goingAway),
           socketIo.close(CloseCode.goingAway),
           sse.close(CloseCode.goingAway),
+          mqtt.close(),
         ]);
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -1,0 +1,122 @@
+/**
+ * No spoofing through the broker: the embedded broker's rules and the shipped Mosquitto ACL
+ * (mosquitto/acl.conf, used as is) stop a client from publishing as another device or reading
+ * another device's messages.
+ */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nextEvent, quietFor, rawClient } from '@switchyard/testing';
+import { SHIPPED_ACL, startMosquitto } from './mosquitto.test-helper.ts';
+import { startStack, type Stack } from './stack.test-helper.ts';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const BRIDGE_USER = 'switchyard-bridge';
+
+const setups: [string, () => Promise<Stack>][] = [
+  ['the embedded broker', () => startStack({ broker: 'aedes' }, cleanups)],
+  [
+    'Mosquitto with mosquitto/acl.conf',
+    async () => {
+      const mosquitto = await startMosquitto({
+        aclFile: SHIPPED_ACL,
+        users: { [BRIDGE_USER]: 'bridge-secret' },
+      });
+      cleanups.push(() => mosquitto[Symbol.asyncDispose]());
+      return startStack(
+        {
+          broker: { url: mosquitto.url },
+          prefix: 'switchyard',
+          bridgeLogin: { clientId: BRIDGE_USER, username: BRIDGE_USER, password: 'bridge-secret' },
+        },
+        cleanups,
+      );
+    },
+  ],
+];
+
+/** An MQTT client that knows the topic layout and means harm; resolves with its CONNACK error. */
+async function hostile(
+  stack: Stack,
+  clientId: string,
+  options: IClientOptions = {},
+): Promise<{ client: MqttClient; received: string[]; refused?: Error }> {
+  const client = mqtt.connect(stack.brokerUrl, {
+    clientId,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    clean: true,
+    ...options,
+  });
+  cleanups.push(() => client.end(true));
+  const received: string[] = [];
+  client.on('message', (topic, payload) => received.push(`${topic} ${payload.toString()}`));
+  const refused = await new Promise<Error | undefined>((resolve) => {
+    client.once('connect', () => resolve(undefined));
+    client.once('error', resolve);
+  });
+  return { client, received, ...(refused && { refused }) };
+}
+
+describe.each(setups)('broker rules: %s', (_name, setup) => {
+  it('a hostile client cannot publish as another device, read its messages, or pose as the bridge', async () => {
+    const stack = await setup();
+    const { prefix } = stack;
+    const peer = await stack.join(stack.ws, 'r');
+    const victim = await rawClient(stack.mqtt({ clientId: 'victim' }), ['V', 'r']);
+    cleanups.push(() => victim[Symbol.asyncDispose]());
+    const spoofed: unknown[] = [];
+    peer.on('message:evil', (value) => spoofed.push(value));
+
+    // reading: the victim's down topic, a wildcard over every device, everything
+    const reader = await hostile(stack, 'mallory-reads');
+    // (refused with 0x80 by the embedded broker; granted by Mosquitto, which then filters)
+    await new Promise((resolve) =>
+      reader.client.subscribe(
+        [`${prefix}/down/victim`, `${prefix}/down/+`, `${prefix}/#`, '#'],
+        { qos: 1 },
+        resolve,
+      ),
+    );
+    // writing: into the victim's up topic, and a fake offline status for it (one client each:
+    // the embedded broker disconnects a client after a refused publish, Mosquitto drops silently)
+    const writer = await hostile(stack, 'mallory-writes');
+    writer.client.publish(`${prefix}/up/victim`, '/evil|V|{"spoofed":true}', { qos: 1 });
+    const faker = await hostile(stack, 'mallory-fakes');
+    faker.client.publish(`${prefix}/status/victim`, 'offline', { qos: 1 });
+    // and a Last Will aimed at the victim's status, then a crash
+    const willer = await hostile(stack, 'mallory-wills', {
+      will: {
+        topic: `${prefix}/status/victim`,
+        payload: Buffer.from('offline'),
+        qos: 1,
+        retain: false,
+      },
+    });
+    willer.client.stream.destroy();
+
+    // meanwhile the room works: a secret for the victim, and the victim's own message
+    peer.to('V').send('/secret', { pin: 1234 });
+    expect(await victim.next((m) => m.includes('/secret|'))).toContain('"pin":1234');
+    const honest = nextEvent(peer, 'message:honest');
+    victim.say('/honest|V|{"ok":true}');
+    expect((await honest)[0]).toEqual({ ok: true });
+
+    await quietFor(300);
+    expect(reader.received).toEqual([]);
+    expect(spoofed).toEqual([]);
+    expect(victim.closeInfo).toBeUndefined();
+    expect(stack.hub.stats().inGrace).toBe(0);
+    expect(stack.hub.roomMembers('r').sort()).toEqual(['V', String(peer.id)].sort());
+
+    // the bridge's login needs its secret; its client id is not free to take either
+    const impostor = await hostile(stack, 'mallory-bridge', {
+      username: BRIDGE_USER,
+      password: 'guess',
+    });
+    expect(impostor.refused?.message).toMatch(/Bad username or password|Not authorized/);
+  });
+});
