@@ -10,7 +10,12 @@
  * The entry file calls `installBridge((url) => someConnector(url))` from `@switchyard/testing/bridge-page`.
  */
 import { definePipe, type Connector, type PipeHandle } from '@switchyard/protocol';
-import { bundleForBrowser, openBrowserPage, type BrowserPage } from './browser.ts';
+import {
+  bundleForBrowser,
+  openBrowserPage,
+  type BrowserPage,
+  type BrowserPageOptions,
+} from './browser.ts';
 
 /** A browser page with the bridge installed. */
 export interface BrowserBridge extends AsyncDisposable {
@@ -20,8 +25,11 @@ export interface BrowserBridge extends AsyncDisposable {
 }
 
 /** Bundles `entry`, opens it in Chromium and wires the bridge. */
-export async function openBrowserBridge(entry: string): Promise<BrowserBridge> {
-  const browser = await openBrowserPage(await bundleForBrowser(entry));
+export async function openBrowserBridge(
+  entry: string,
+  options: BrowserPageOptions = {},
+): Promise<BrowserBridge> {
+  const browser = await openBrowserPage(await bundleForBrowser(entry), options);
   const handles = new Map<number, PipeHandle>();
   let nextId = 1;
   await browser.page.exposeFunction(

@@ -42,8 +42,17 @@ export async function bundleForBrowser(entry: string): Promise<string> {
   throw new Error(`vite produced no bundle for ${entry}`);
 }
 
+/** Options of {@link openBrowserPage}. */
+export interface BrowserPageOptions {
+  /** Extra Chromium flags, e.g. for loopback WebRTC. @default [] */
+  readonly launchArgs?: readonly string[];
+}
+
 /** Launches headless Chromium, serves `script` on a loopback page and opens it. */
-export async function openBrowserPage(script: string): Promise<BrowserPage> {
+export async function openBrowserPage(
+  script: string,
+  options: BrowserPageOptions = {},
+): Promise<BrowserPage> {
   const server: Server = createServer((request, response) => {
     if (request.url === '/bundle.js') {
       response.writeHead(200, { 'content-type': 'text/javascript' });
@@ -71,6 +80,7 @@ export async function openBrowserPage(script: string): Promise<BrowserPage> {
         '--no-first-run',
         '--disable-component-update',
         '--disable-sync',
+        ...(options.launchArgs ?? []),
       ],
     });
     const page = await browser.newPage();

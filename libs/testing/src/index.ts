@@ -21,5 +21,11 @@ export {
 } from './conformance.ts';
 export { rawClient, errorCodeOf, type RawClient } from './raw-client.ts';
 export { nextEvent, quietFor, waitUntil } from './wait.ts';
-export { bundleForBrowser, openBrowserPage, CHROMIUM_PATH, type BrowserPage } from './browser.ts';
+export {
+  bundleForBrowser,
+  openBrowserPage,
+  CHROMIUM_PATH,
+  type BrowserPage,
+  type BrowserPageOptions,
+} from './browser.ts';
 export { openBrowserBridge, type BrowserBridge } from './browser-bridge.ts';
