@@ -9,6 +9,7 @@
  * ```
  * The entry file calls `installBridge((url) => someConnector(url))` from `@switchyard/testing/bridge-page`.
  */
+import { afterAll } from 'vitest';
 import { definePipe, type Connector, type PipeHandle } from '@switchyard/protocol';
 import {
   bundleForBrowser,
@@ -100,4 +101,19 @@ export async function openBrowserBridge(
     },
     [Symbol.asyncDispose]: () => browser[Symbol.asyncDispose](),
   };
+}
+
+/**
+ * One Chromium bridge for a whole spec file, opened on first use and closed after the file's
+ * last test: `const browserBridge = sharedBrowserBridge(entry)`, then `await browserBridge()`.
+ */
+export function sharedBrowserBridge(
+  entry: string,
+  options: BrowserPageOptions = {},
+): () => Promise<BrowserBridge> {
+  let bridge: Promise<BrowserBridge> | undefined;
+  afterAll(async () => {
+    await (await bridge)?.[Symbol.asyncDispose]();
+  });
+  return () => (bridge ??= openBrowserBridge(entry, options));
 }

@@ -28,4 +28,4 @@ export {
   type BrowserPage,
   type BrowserPageOptions,
 } from './browser.ts';
-export { openBrowserBridge, type BrowserBridge } from './browser-bridge.ts';
+export { openBrowserBridge, sharedBrowserBridge, type BrowserBridge } from './browser-bridge.ts';

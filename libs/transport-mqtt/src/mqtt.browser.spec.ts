@@ -1,20 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
-import { describeConformance, openBrowserBridge, type BrowserBridge } from '@switchyard/testing';
+import { describeConformance, sharedBrowserBridge } from '@switchyard/testing';
 import { connectMqttBridge } from './bridge.ts';
 import { startEmbeddedBroker } from './broker.ts';
 
 // one Chromium for the whole suite; each test opens its own MQTT-over-WebSocket pipes from the page
-let bridge: Promise<BrowserBridge> | undefined;
-const browserBridge = () =>
-  (bridge ??= openBrowserBridge(
-    fileURLToPath(new URL('./bridge-entry.test-helper.ts', import.meta.url)),
-  ));
-afterAll(async () => {
-  await (await bridge)?.[Symbol.asyncDispose]();
-});
+const browserBridge = sharedBrowserBridge(
+  fileURLToPath(new URL('./bridge-entry.test-helper.ts', import.meta.url)),
+);
 
 describeConformance('mqtt over WebSocket, client half in Chromium', async (hub) => {
   const server: Server = createServer();

@@ -1,19 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
-import { describeConformance, openBrowserBridge, type BrowserBridge } from '@switchyard/testing';
+import { describeConformance, sharedBrowserBridge } from '@switchyard/testing';
 import { attachSocketIo, type SocketIoServerOptions } from './server.ts';
 
 // one Chromium for the whole file; each test opens its own pipes from the page
-let bridge: Promise<BrowserBridge> | undefined;
-const browserBridge = () =>
-  (bridge ??= openBrowserBridge(
-    fileURLToPath(new URL('./bridge-entry.test-helper.ts', import.meta.url)),
-  ));
-afterAll(async () => {
-  await (await bridge)?.[Symbol.asyncDispose]();
-});
+const browserBridge = sharedBrowserBridge(
+  fileURLToPath(new URL('./bridge-entry.test-helper.ts', import.meta.url)),
+);
 
 /** Serves Socket.IO; the page (another origin) connects with the given engine.io transports. */
 function setup(options: SocketIoServerOptions, query: string) {

@@ -1,25 +1,19 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   describeConformance,
-  openBrowserBridge,
+  sharedBrowserBridge,
   quietFor,
   rawClient,
   waitUntil,
-  type BrowserBridge,
 } from '@switchyard/testing';
 import { sseConnector } from './client.ts';
 import { startSse, type SseFixture } from './fixture.test-helper.ts';
 
 // one Chromium for the whole file; each test opens its own pipes from the page (another origin)
-let bridge: Promise<BrowserBridge> | undefined;
-const browserBridge = () =>
-  (bridge ??= openBrowserBridge(
-    fileURLToPath(new URL('./bridge-entry.test-helper.ts', import.meta.url)),
-  ));
-afterAll(async () => {
-  await (await bridge)?.[Symbol.asyncDispose]();
-});
+const browserBridge = sharedBrowserBridge(
+  fileURLToPath(new URL('./bridge-entry.test-helper.ts', import.meta.url)),
+);
 
 describeConformance('sse, client half in Chromium', async (hub) => {
   const fixture = await startSse({ accept: () => hub.accept, sse: { resumeWindowMs: 1000 } });
