@@ -5,8 +5,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createHub, type Hub, type HubOptions } from '@switchyard/hub';
 import { CloseCode } from '@switchyard/protocol';
+import { hubMetrics } from './metrics.ts';
 import { attachSocketIo } from '@switchyard/transport-socketio/server';
 import { startMqtt, type MqttMode, type MqttService } from '@switchyard/transport-mqtt/server';
 import { createSseServer } from '@switchyard/transport-sse/server';
@@ -62,8 +64,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   const origins = options.allowedOrigins && { allowedOrigins: options.allowedOrigins };
   const sse = createSseServer(hub.accept, { ...origins });
+  const metrics = hubMetrics(hub);
   const http = createServer((request, response) => {
-    if (!sse.handle(request, response)) serveHttp(request, response, hub);
+    if (!sse.handle(request, response)) serveHttp(request, response, hub, metrics);
   });
   // WebSocket takes every upgrade path the other transports do not own
   const ws = attachWebSocket(http, hub.accept, {
@@ -126,8 +129,26 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   };
 }
 
-function serveHttp(request: IncomingMessage, response: ServerResponse, hub: Hub): void {
+function serveHttp(
+  request: IncomingMessage,
+  response: ServerResponse,
+  hub: Hub,
+  metrics: Registry,
+): void {
   const path = (request.url ?? '/').split('?')[0];
+  if (request.method === 'GET' && path === '/metrics') {
+    metrics.metrics().then(
+      (text) => {
+        response.writeHead(200, { 'content-type': metrics.contentType });
+        response.end(text);
+      },
+      (error: unknown) => {
+        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        response.end(`metrics failed: ${String(error)}\n`);
+      },
+    );
+    return;
+  }
   if (request.method === 'GET' && path === '/healthz') {
     response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     response.end(JSON.stringify({ status: 'ok', version: VERSION, ...hub.stats() }));
@@ -137,7 +158,7 @@ function serveHttp(request: IncomingMessage, response: ServerResponse, hub: Hub)
     response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     response.end(
       `switchyard ${VERSION}: rtc-signaller signalling. WebSocket on any path, Socket.IO at ` +
-        `/socket.io/ (event rtc-signal), SSE at GET /sse + POST /sse/<session>; GET /healthz for health.\n`,
+        `/socket.io/ (event rtc-signal), SSE at GET /sse + POST /sse/<session>; GET /healthz, GET /metrics.\n`,
     );
     return;
   }
