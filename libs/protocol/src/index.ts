@@ -21,3 +21,4 @@ export * from './builders.ts';
 export * from './pipe.ts';
 export * from './define-pipe.ts';
 export * from './emitter.ts';
+export * from './origin.ts';

@@ -9,9 +9,11 @@ import {
   CloseCode,
   definePipe,
   errorMessage,
+  originAllowed,
   type Accept,
   type CloseInfo,
   type ConnectionContext,
+  type OriginPolicy,
   type PipeHandle,
   type PipeOps,
 } from '@switchyard/protocol';
@@ -38,7 +40,7 @@ export interface SocketIoServerOptions {
    * Allowed `Origin` values, or a predicate; handshakes without `Origin` (non-browsers) pass.
    * The same list answers long-polling CORS requests. @default all
    */
-  readonly allowedOrigins?: readonly string[] | ((origin: string) => boolean);
+  readonly allowedOrigins?: OriginPolicy;
   /** engine.io transports accepted. @default ['polling', 'websocket'] */
   readonly transports?: readonly ('polling' | 'websocket')[];
   /**
@@ -143,14 +145,6 @@ function contextOf(socket: Socket): ConnectionContext {
     ...(headers.origin !== undefined && { origin: headers.origin }),
     ...(token !== undefined && { credentials: { token } }),
   };
-}
-
-function originAllowed(
-  origin: string | undefined,
-  allowed: SocketIoServerOptions['allowedOrigins'],
-): boolean {
-  if (origin === undefined || allowed === undefined) return true;
-  return typeof allowed === 'function' ? allowed(origin) : allowed.includes(origin);
 }
 
 type ListenerSnapshot = Map<string, ReturnType<HttpServer['listeners']>>;

@@ -4,9 +4,9 @@
  * *with* credentials would let any site open a session as the visitor.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { originAllowed, type OriginPolicy } from '@switchyard/protocol';
 
-/** Allowed `Origin` values, or a predicate; undefined allows every origin, without credentials. */
-export type OriginPolicy = readonly string[] | ((origin: string) => boolean) | undefined;
+export type { OriginPolicy } from '@switchyard/protocol';
 
 /** The CORS headers for `request`, or undefined when its origin is not allowed. */
 export function corsHeaders(
@@ -16,8 +16,7 @@ export function corsHeaders(
   const origin = request.headers.origin;
   if (origin === undefined) return {};
   if (policy === undefined) return { 'access-control-allow-origin': origin, vary: 'Origin' };
-  const allowed = typeof policy === 'function' ? policy(origin) : policy.includes(origin);
-  if (!allowed) return undefined;
+  if (!originAllowed(origin, policy)) return undefined;
   return {
     'access-control-allow-origin': origin,
     'access-control-allow-credentials': 'true',

@@ -9,8 +9,10 @@ import {
   CloseCode,
   definePipe,
   errorMessage,
+  originAllowed,
   type Accept,
   type ConnectionContext,
+  type OriginPolicy,
   type PipeHandle,
   type PipeOps,
 } from '@switchyard/protocol';
@@ -24,7 +26,7 @@ export interface WebSocketServerOptions {
   /** Transport frame limit; a larger frame closes the socket with 1009. @default 1 MiB */
   readonly maxPayload?: number;
   /** Allowed `Origin` values, or a predicate. Requests without `Origin` (non-browsers) pass. @default all */
-  readonly allowedOrigins?: readonly string[] | ((origin: string) => boolean);
+  readonly allowedOrigins?: OriginPolicy;
   /** Ping interval; a socket that missed the previous pong is terminated. @default 30000 */
   readonly pingIntervalMs?: number;
   /** Called for socket-level errors (protocol violations); they never crash the process. */
@@ -37,14 +39,6 @@ export interface WebSocketServerHandle {
   readonly connections: number;
   /** Stops accepting and closes every socket with `code` (default 1001). */
   close(code?: number): Promise<void>;
-}
-
-function originAllowed(
-  origin: string | undefined,
-  allowed: WebSocketServerOptions['allowedOrigins'],
-): boolean {
-  if (origin === undefined || allowed === undefined) return true;
-  return typeof allowed === 'function' ? allowed(origin) : allowed.includes(origin);
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
