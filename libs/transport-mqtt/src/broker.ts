@@ -180,8 +180,12 @@ export async function startEmbeddedBroker(
     perMessageDeflate: false,
     maxPayload: options.maxPayload ?? 1024 * 1024,
   });
+  // every socket upgraded at `path`, so close() can end them even mid-handshake
+  const upgraded = new Set<Duplex>();
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((request.url ?? '/').split('?')[0] !== path) return; // another transport's path
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
     socket.on('error', () => socket.destroy());
     wss.handleUpgrade(request, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
@@ -207,7 +211,12 @@ export async function startEmbeddedBroker(
       sessions.stop();
       options.httpServer?.off('upgrade', onUpgrade);
       for (const ws of wss.clients) ws.terminate();
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      for (const socket of upgraded) socket.destroy();
+      // aedes waits for each client to close; a stuck stream must not hang shutdown
+      await Promise.race([
+        new Promise<void>((resolve) => aedes.close(() => resolve())),
+        new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
+      ]);
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => tcp.close(() => resolve()));
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -41,8 +41,13 @@ async function httpServer(): Promise<Server> {
   return server;
 }
 
-async function join(connector: Connector, room: string): Promise<Signaller> {
+async function join(
+  connector: Connector & { settled?: () => Promise<void> },
+  room: string,
+): Promise<Signaller> {
   const signaller = createSignaller(connector, { reconnectDelay: () => 50 });
+  // cleanups run in reverse: leave, then let the MQTT pipe discard its session while the broker is up
+  if (connector.settled) cleanups.push(() => connector.settled!());
   cleanups.push(() => signaller.leave());
   const info = nextEvent(signaller, 'roominfo');
   signaller.announce({ room });
