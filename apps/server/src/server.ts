@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { createHub, type Hub, type HubOptions } from '@switchyard/hub';
+import { createHub, type Authenticate, type Hub, type HubOptions } from '@switchyard/hub';
 import { CloseCode } from '@switchyard/protocol';
 import { hubMetrics } from './metrics.ts';
 import { attachSocketIo } from '@switchyard/transport-socketio/server';
@@ -21,6 +21,8 @@ export interface StartOptions {
   /** 0 picks a free port. @default 3000 */
   readonly port?: number;
   readonly hub?: HubOptions;
+  /** Checks credentials on every announce (the hub's `authenticate` service). @default none */
+  readonly authenticate?: Authenticate;
   readonly allowedOrigins?: readonly string[];
   /**
    * MQTT: `auto` bridges to a broker at 127.0.0.1:1883 or embeds one, `embedded` always embeds
@@ -53,9 +55,9 @@ const VERSION = '0.1.0';
 /** Starts the server and resolves once it listens. */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ name: 'switchyard' });
-  const hub = createHub({
-    ...options.hub,
+  const hub = createHub(options.hub, {
     log: (level, message, fields) => logger[level]({ ...fields, component: 'hub' }, message),
+    ...(options.authenticate && { authenticate: options.authenticate }),
   });
   hub.on('room:created', (room) => logger.debug({ room }, 'room created'));
   hub.on('room:destroyed', (room) => logger.debug({ room }, 'room destroyed'));

@@ -1,11 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '@switchyard/test-kit';
 import { createHub, type Hub } from './hub.ts';
-import { connect, join, ManualClock, settle } from './hub.test-helper.ts';
-import type { HubOptions } from './options.ts';
+import type { HubOptions, HubServices } from './options.ts';
+import { connect, join } from './test-peer.test-helper.ts';
 
 let clock: ManualClock;
 let hub: Hub;
-const make = (options: HubOptions = {}) => (hub = createHub({ clock, graceMs: 3000, ...options }));
+const make = (options: HubOptions = {}, services: HubServices = {}) =>
+  (hub = createHub({ graceMs: 3000, ...options }, { clock, ...services }));
+const settle = () => hub.idle();
 const codeOf = (message: string | undefined) =>
   message ? (JSON.parse(message.slice(7)) as { code: string }).code : undefined;
 
@@ -255,10 +258,13 @@ describe('identity', () => {
   });
 
   it('lets the same principal take over at once', async () => {
-    make({
-      authenticate: ({ token }) =>
-        token ? { ok: true, principal: token } : { ok: false, code: 'unauthorized' },
-    });
+    make(
+      {},
+      {
+        authenticate: ({ token }) =>
+          token ? { ok: true, principal: token } : { ok: false, code: 'unauthorized' },
+      },
+    );
     const first = connect(hub);
     first.say('/announce|A|{"id":"A","room":"r","token":"alice"}');
     await settle();
@@ -276,13 +282,16 @@ describe('identity', () => {
 
 describe('auth and limits', () => {
   it('checks credentials, strips the token and closes unauthorized connections with 4001', async () => {
-    make({
-      authenticate: async ({ token, room, context }) => {
-        if (token !== 'good' && context.credentials?.token !== 'good')
-          return { ok: false, code: 'unauthorized' };
-        return room === 'secret' ? { ok: false, code: 'forbidden' } : { ok: true };
+    make(
+      {},
+      {
+        authenticate: async ({ token, room, context }) => {
+          if (token !== 'good' && context.credentials?.token !== 'good')
+            return { ok: false, code: 'unauthorized' };
+          return room === 'secret' ? { ok: false, code: 'forbidden' } : { ok: true };
+        },
       },
-    });
+    );
     const a = connect(hub);
     a.say('/announce|A|{"id":"A","room":"r","token":"good"}');
     a.say('/queued|A|{}');
@@ -353,5 +362,45 @@ describe('auth and limits', () => {
     hub.close();
     expect(a.closedWith).toBe(1001);
     expect(hub.stats()).toMatchObject({ connections: 0, members: 0, rooms: 0 });
+  });
+});
+
+describe('what transports report', () => {
+  it('answers unreadable input with /error malformed inside the rate limit', async () => {
+    make({ rateLimit: { perSecond: 10, burst: 5 } });
+    const a = await join(hub, 'A', 'r');
+    for (let i = 0; i < 50; i++) a.sayUnreadable('binary frames');
+    const replies = a.take().map(codeOf);
+    // 4 tokens left after the announce, then one rate-limited notice for the rest of the second
+    expect(replies).toEqual(['malformed', 'malformed', 'malformed', 'malformed', 'rate-limited']);
+    expect(hub.stats().dropped.rateLimited).toBe(46);
+  });
+
+  it('reports the transport of a departed peer on peer:left after its grace window', async () => {
+    const left: string[] = [];
+    hub.on('peer:left', (peer) => left.push(`${peer.id} ${peer.transport} ${peer.reason}`));
+    const a = connect(hub, { transport: 'sse' });
+    a.say('/announce|A|{"id":"A","room":"r"}');
+    await hub.idle();
+    a.drop();
+    clock.advance(3000);
+    expect(left).toEqual(['A sse disconnect']);
+  });
+
+  it('idle() waits for announces held by the auth hook', async () => {
+    let admit!: () => void;
+    make(
+      {},
+      { authenticate: () => new Promise((resolve) => (admit = () => resolve({ ok: true }))) },
+    );
+    const a = connect(hub);
+    a.say('/announce|A|{"id":"A","room":"r"}');
+    let idle = false;
+    const waiting = hub.idle().then(() => (idle = true));
+    await Promise.resolve();
+    expect([idle, hub.roomMembers('r')]).toEqual([false, []]);
+    admit();
+    await waiting;
+    expect(hub.roomMembers('r')).toEqual(['A']);
   });
 });

@@ -1,23 +1,36 @@
 /**
- * `@switchyard/hub`: the transport-agnostic signalling server core (PROTOCOL §4). Pure
+ * `@switchyard/hub`: the transport-agnostic signalling server core (docs/protocol.md §4). Pure
  * TypeScript with an injected clock: it runs in Node, in a browser tab and under fake time.
  *
  * @example
  * ```ts
+ * import { createServer } from 'node:http';
  * import { createHub } from '@switchyard/hub';
- * import { attachWebSocket } from '@switchyard/transport-ws/server';
+ * import { serveTransports } from '@switchyard/http';
+ * import { webSocketServer } from '@switchyard/transport-ws/server';
  *
  * const hub = createHub({ graceMs: 3000 });
  * hub.on('room:created', (room) => console.log('room', room));
- * attachWebSocket(httpServer, hub.accept);
+ * const http = createServer().listen(3000, '127.0.0.1');
+ * await serveTransports(http, hub.accept, [webSocketServer()]);
  * ```
  */
 export { createHub, type Hub } from './hub.ts';
-export { systemClock, type Clock } from './clock.ts';
+export { parseAnnounce, type Announce, type AnnounceVerdict } from './announce.ts';
 export {
   createRateLimiter,
   type RateLimitOptions,
   type RateLimiter,
   type RateVerdict,
 } from './rate-limit.ts';
-export type * from './options.ts';
+export type {
+  AuthRequest,
+  AuthResult,
+  Authenticate,
+  HubOptions,
+  HubServices,
+  LeaveReason,
+  PeerEvent,
+  HubEvents,
+} from './options.ts';
+export type { HubStats } from './stats.ts';

@@ -1,6 +1,15 @@
-/** Hub configuration, events and statistics types. */
-import type { ConnectionContext, ErrorCode } from '@switchyard/protocol';
-import type { Clock } from './clock.ts';
+/**
+ * Hub configuration (limits, with their defaults) and the services a hub is given (clock, logger,
+ * the auth hook): two parameters of `createHub`, so that configuration stays plain data.
+ */
+import {
+  LIMITS,
+  debugLogger,
+  systemClock,
+  type Clock,
+  type ConnectionContext,
+  type Logger,
+} from '@switchyard/protocol';
 import type { RateLimitOptions } from './rate-limit.ts';
 
 /** What the `authenticate` hook sees when a connection announces. */
@@ -21,14 +30,7 @@ export type AuthResult =
 /** Checks credentials on every announce. May be async. */
 export type Authenticate = (request: AuthRequest) => AuthResult | Promise<AuthResult>;
 
-/** Structured logging hook; the hub logs sparingly (debug for routine, warn for abuse). */
-export type HubLogger = (
-  level: 'debug' | 'info' | 'warn',
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
-
-/** Hub options. Every limit has a default; `0` for `graceMs` disables the grace window. */
+/** Hub limits. Every one has a default; `0` for `graceMs` disables the grace window. */
 export interface HubOptions {
   /** Hard-disconnect grace window before the room gets `/leave`. @default 3000 */
   readonly graceMs?: number;
@@ -48,9 +50,52 @@ export interface HubOptions {
   readonly maxRoomSize?: number;
   /** Extra keys for `/roominfo` (an extension original clients ignore). @default {} */
   readonly roomInfo?: Readonly<Record<string, unknown>>;
-  readonly authenticate?: Authenticate;
+}
+
+/** What a hub is given rather than configured with. */
+export interface HubServices {
+  /** Time for grace windows and rate limits. @default systemClock */
   readonly clock?: Clock;
-  readonly log?: HubLogger;
+  /** Where the hub logs (debug for routine, warn for abuse). @default debug namespace `switchyard:hub` */
+  readonly log?: Logger;
+  /** Checks credentials on every announce. @default none: every announce is admitted */
+  readonly authenticate?: Authenticate;
+}
+
+/** Options with every default applied. */
+export type ResolvedOptions = Required<Omit<HubOptions, 'rateLimit'>> & {
+  readonly rateLimit: RateLimitOptions | false;
+};
+
+/** Services with every default applied. */
+export interface ResolvedServices {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly authenticate?: Authenticate;
+}
+
+/** Applies the defaults. */
+export function resolveOptions(options: HubOptions): ResolvedOptions {
+  return {
+    graceMs: options.graceMs ?? 3000,
+    maxFrameBytes: options.maxFrameBytes ?? LIMITS.maxFrameBytes,
+    rateLimit: options.rateLimit ?? {},
+    highWaterMark: options.highWaterMark ?? 1024 * 1024,
+    pendingLimit: options.pendingLimit ?? 256,
+    backlogLimit: options.backlogLimit ?? 64,
+    livenessTimeoutMs: options.livenessTimeoutMs ?? 1500,
+    maxRoomSize: options.maxRoomSize ?? Infinity,
+    roomInfo: options.roomInfo ?? {},
+  };
+}
+
+/** Applies the defaults. */
+export function resolveServices(services: HubServices): ResolvedServices {
+  return {
+    clock: services.clock ?? systemClock,
+    log: services.log ?? debugLogger('switchyard:hub'),
+    ...(services.authenticate && { authenticate: services.authenticate }),
+  };
 }
 
 /** Why a peer left its room. */
@@ -74,27 +119,3 @@ export type HubEvents = {
     context: ConnectionContext & { readonly id?: string; readonly code?: number },
   ) => void;
 };
-
-/** Counters and gauges, cheap to read at any time. */
-export interface HubStats {
-  readonly connections: number;
-  readonly members: number;
-  readonly rooms: number;
-  /** Members inside their grace window (disconnected, not yet gone). */
-  readonly inGrace: number;
-  readonly messagesIn: number;
-  readonly messagesOut: number;
-  readonly errorsSent: Readonly<Partial<Record<ErrorCode, number>>>;
-  readonly dropped: {
-    readonly rateLimited: number;
-    /** Messages for a member in its grace window that did not fit its queue. */
-    readonly pendingOverflow: number;
-    /** Messages still queued for a member when its grace window ended. */
-    readonly graceExpired: number;
-  };
-  readonly closed: {
-    readonly abusive: number;
-    readonly slowConsumer: number;
-    readonly idTaken: number;
-  };
-}

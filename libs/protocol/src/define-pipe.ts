@@ -23,6 +23,8 @@ export interface PipeHandle {
   readonly pipe: Pipe;
   /** Deliver one inbound message to the pipe's listeners (dropped once closing). */
   receive(message: string): void;
+  /** Report input that is not one text message, e.g. `unreadable('binary frames')`. */
+  unreadable(what: string): void;
   /** Report that the connection is gone; `local` defaults to whether `pipe.close()` was called. */
   closed(info?: Partial<CloseInfo>): void;
   readonly isOpen: boolean;
@@ -30,6 +32,7 @@ export interface PipeHandle {
 
 type State = 'open' | 'closing' | 'closed';
 type MessageListener = (message: string) => void;
+type UnreadableListener = (what: string) => void;
 type CloseListener = (info: CloseInfo) => void;
 
 class DefinedPipe implements Pipe, PipeHandle {
@@ -38,6 +41,8 @@ class DefinedPipe implements Pipe, PipeHandle {
   // arrays, not Sets: a pipe nearly always has exactly one listener of each kind
   private messageListeners: MessageListener[] = [];
   private closeListeners: CloseListener[] = [];
+  // rarely used: created on first subscription, not per pipe
+  private unreadableListeners: UnreadableListener[] | undefined = undefined;
 
   constructor(
     readonly transport: string,
@@ -79,6 +84,13 @@ class DefinedPipe implements Pipe, PipeHandle {
     };
   }
 
+  onUnreadable(listener: UnreadableListener): () => void {
+    (this.unreadableListeners ??= []).push(listener);
+    return () => {
+      this.unreadableListeners = this.unreadableListeners?.filter((l) => l !== listener);
+    };
+  }
+
   onClose(listener: CloseListener): () => void {
     if (this.closeInfo) {
       listener(this.closeInfo);
@@ -97,12 +109,18 @@ class DefinedPipe implements Pipe, PipeHandle {
     else for (const listener of [...listeners]) listener(message);
   }
 
+  unreadable(what: string): void {
+    if (this.state !== 'open' || !this.unreadableListeners) return;
+    for (const listener of [...this.unreadableListeners]) listener(what);
+  }
+
   closed(info: Partial<CloseInfo> = {}): void {
     if (this.state === 'closed') return;
     const local = info.local ?? this.state === 'closing';
     this.state = 'closed';
     this.closeInfo = { ...info, local };
     this.messageListeners = [];
+    this.unreadableListeners = undefined;
     const listeners = this.closeListeners;
     this.closeListeners = [];
     for (const listener of listeners) listener(this.closeInfo);

@@ -59,6 +59,32 @@ export class PipeClosedError extends Error {
   }
 }
 
+/**
+ * A connector gave up opening a pipe because it took longer than its `openTimeoutMs`. Named
+ * `TimeoutError` like the DOM's, so `error.name === 'TimeoutError'` works for both.
+ */
+export class ConnectTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+  constructor(
+    readonly target: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`could not open ${target} within ${timeoutMs} ms`);
+  }
+}
+
+/** A connector could not open a pipe: the server refused, or the network failed. */
+export class ConnectRefusedError extends Error {
+  override readonly name = 'ConnectRefusedError';
+  constructor(
+    readonly target: string,
+    readonly why: string,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(`could not open ${target}: ${why}`, options);
+  }
+}
+
 /** Whether a string is one of the known error codes. */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);

@@ -22,3 +22,6 @@ export * from './pipe.ts';
 export * from './define-pipe.ts';
 export * from './emitter.ts';
 export * from './origin.ts';
+export * from './clock.ts';
+export * from './log.ts';
+export * from './connect.ts';

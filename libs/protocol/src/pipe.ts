@@ -22,6 +22,12 @@ export interface Pipe {
   close(code?: number, reason?: string): void;
   /** Subscribes to inbound messages; returns the unsubscribe function. */
   onMessage(listener: (message: string) => void): () => void;
+  /**
+   * Subscribes to input the transport received but could not read as one text message (a binary
+   * frame, a payload that is not UTF-8, an event of the wrong shape); `what` names it in the
+   * plural (`'binary frames'`). The hub answers it like any bad message, inside the rate limit.
+   */
+  onUnreadable?(listener: (what: string) => void): () => void;
   /** Subscribes to the close, which fires exactly once (immediately if already closed). */
   onClose(listener: (info: CloseInfo) => void): () => void;
   /** Bytes queued for sending, for slow-consumer protection (0 when unknown). */
@@ -55,6 +61,8 @@ export const CloseCode = {
   normal: 1000,
   goingAway: 1001,
   protocolError: 1002,
+  /** No close frame: the connection was lost (WebSocket reports it, others map to it). */
+  abnormal: 1006,
   frameTooLarge: 1009,
   unauthorized: 4001,
   forbidden: 4003,

@@ -23,12 +23,16 @@ export function idToString(id: unknown): string | undefined {
   return undefined;
 }
 
+// a lone surrogate would reach bare-dialect recipients as U+FFFD, so two ids could look alike
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f|]/;
+const INVALID = /[\u0000-\u001f\u007f|]|[\ud800-\udfff]/u;
 
-/** Whether an id is valid on the wire: 1..256 characters, no `|`, no control characters. */
+/**
+ * Whether an id is valid on the wire: 1..256 characters of well-formed UTF-16, no `|`, no control
+ * characters.
+ */
 export function isValidId(id: string): boolean {
-  return id.length >= 1 && id.length <= LIMITS.maxIdLength && !CONTROL.test(id);
+  return id.length >= 1 && id.length <= LIMITS.maxIdLength && !INVALID.test(id);
 }
 
 /**

@@ -4,15 +4,25 @@
  *
  * @example
  * ```ts
- * import { createSignaller } from '@switchyard/signaller';
+ * import { createSignaller, ReconnectStoppedError } from '@switchyard/signaller';
  * import { webSocketConnector } from '@switchyard/transport-ws/client';
  *
  * const signaller = createSignaller(webSocketConnector('http://127.0.0.1:3000'));
  * signaller.on('peer:announce', (data) => signaller.to(data.id).send('/hello', { from: signaller.id }));
  * signaller.on('message:hello', (payload, source) => console.log('hello from', source));
+ * signaller.on('error', (error) => {
+ *   if (error instanceof ReconnectStoppedError) console.error('refused:', error.closeCode ?? error.refusal);
+ * });
  * signaller.announce({ room: 'demo' });
  * ```
  */
-export { createSignaller, defaultReconnectDelay } from './signaller.ts';
+export { createSignaller } from './signaller.ts';
+export { defaultReconnectDelay } from './connection.ts';
+export {
+  OfflineQueueFullError,
+  ReconnectStoppedError,
+  type ReconnectStopCause,
+  type SignallerErrorCode,
+} from './errors.ts';
 export { defaultAttributes, generateId } from './environment.ts';
 export type * from './types.ts';

@@ -1,53 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { definePipe, SignallingError, type Connector, type PipeHandle } from '@switchyard/protocol';
+import { SignallingError } from '@switchyard/protocol';
+import { flushMicrotasks, ManualClock } from '@switchyard/test-kit';
+import { OfflineQueueFullError, ReconnectStoppedError } from './errors.ts';
+import { connected, fakeServer, leaveAll, track } from './fake-server.test-helper.ts';
 import { createSignaller } from './signaller.ts';
-import type { Signaller, SignallerOptions } from './types.ts';
+import type { SignallerError } from './types.ts';
 
-/** A connector whose far end the test holds: `sent` is what the signaller wrote. */
-function fakeServer() {
-  const server = {
-    sent: [] as string[],
-    connections: 0,
-    handle: undefined as PipeHandle | undefined,
-    refuse: false,
-    connector: (async () => {
-      if (server.refuse) throw new Error('connection refused');
-      server.connections += 1;
-      const handle = definePipe('fake', {
-        send: (message) => void server.sent.push(message),
-        close: (code) =>
-          queueMicrotask(() => handle.closed({ local: true, ...(code !== undefined && { code }) })),
-      });
-      server.handle = handle;
-      return handle.pipe;
-    }) as Connector,
-    /** Delivers a frame to the signaller. */
-    push: (message: string) => server.handle!.receive(message),
-    /** The far end goes away. */
-    drop: (code = 1006) => server.handle!.closed({ local: false, code }),
-    take() {
-      return server.sent.splice(0);
-    },
-  };
-  return server;
-}
-
-const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
-const live: Signaller[] = [];
-afterEach(() => live.splice(0).forEach((s) => s.leave()));
-
-async function connected(options: SignallerOptions = {}) {
-  const server = fakeServer();
-  const signaller = createSignaller(server.connector, {
-    id: 'ME',
-    metadata: 'bare',
-    reconnectDelay: () => 5,
-    ...options,
-  });
-  live.push(signaller);
-  await tick();
-  return { server, signaller };
-}
+afterEach(leaveAll);
 
 describe('outbound frames (reference client-unit, items 1–11)', () => {
   it('encodes fields exactly like rtc-signal', async () => {
@@ -75,20 +34,21 @@ describe('outbound frames (reference client-unit, items 1–11)', () => {
 
   it('writes the json dialect by default', async () => {
     const server = fakeServer();
-    const signaller = createSignaller(server.connector, { id: 'ME' });
-    live.push(signaller);
-    await tick();
+    const signaller = track(
+      createSignaller(server.connector, { id: 'ME' }, { clock: new ManualClock() }),
+    );
+    await flushMicrotasks();
     signaller.send('/chat', { a: '|' });
     expect(server.take()).toEqual(['/chat|{"id":"ME"}|{"a":"\\u007c"}']);
   });
 
   it('debounces announce, merges attributes, keeps the id, emits local:announce', async () => {
-    const { server, signaller } = await connected();
+    const { server, signaller, clock } = await connected();
     const local: unknown[] = [];
     signaller.on('local:announce', (data) => local.push(data));
     signaller.announce({ room: 'r', name: 'a' });
     signaller.announce({ id: 'HIJACK', age: 2 });
-    await tick(30);
+    clock.advance(10);
     const frames = server.take();
     expect(frames).toHaveLength(1);
     const fields = frames[0]!.split('|');
@@ -106,14 +66,15 @@ describe('outbound frames (reference client-unit, items 1–11)', () => {
   });
 
   it('leave() sends the exact /leave frame, closes and never reconnects', async () => {
-    const { server, signaller } = await connected();
+    const { server, signaller, clock } = await connected();
     const disconnected = new Promise((resolve) =>
       signaller.once('disconnected', () => resolve(true)),
     );
     signaller.leave();
     expect(server.take()).toEqual(['/leave|ME|{"id":"ME"}']);
     expect(await disconnected).toBe(true);
-    await tick(30);
+    await clock.advanceAsync(30);
+    expect(clock.pending).toBe(0);
     expect(server.connections).toBe(1);
     signaller.send('/after', 1);
     expect(server.take()).toEqual([]);
@@ -122,9 +83,9 @@ describe('outbound frames (reference client-unit, items 1–11)', () => {
 
 describe('inbound processing (items 14–27)', () => {
   it('registers a new peer, auto-replies once, updates on re-announce (rtc-signal announce tests)', async () => {
-    const { server, signaller } = await connected();
+    const { server, signaller, clock } = await connected();
     signaller.announce({ room: 'foo' });
-    await tick(20);
+    clock.advance(10);
     server.take();
     const events: string[] = [];
     signaller.on('peer:filter', (id) => events.push(`filter ${id}`));
@@ -225,16 +186,16 @@ describe('inbound processing (items 14–27)', () => {
 describe('connection lifecycle (items 29–32, Q16, Q17)', () => {
   it('reconnects with the injected delay, re-announces first, then flushes the offline queue', async () => {
     const delays: number[] = [];
-    const { server, signaller } = await connected({
+    const { server, signaller, clock } = await connected({
       reconnectDelay: (attempt) => (delays.push(attempt), 5),
     });
     signaller.announce({ room: 'r' });
-    await tick(20);
+    clock.advance(10);
     server.take();
     server.drop();
     signaller.send('/queued', 1);
     signaller.to('X').send('/queued', 2);
-    await tick(30);
+    await clock.advanceAsync(5);
     expect(server.connections).toBe(2);
     expect(delays).toEqual([0]);
     const frames = server.take();
@@ -244,16 +205,16 @@ describe('connection lifecycle (items 29–32, Q16, Q17)', () => {
 
   it('backs off across failed attempts and reports each failure', async () => {
     const delays: number[] = [];
-    const { server, signaller } = await connected({
+    const { server, signaller, clock } = await connected({
       reconnectDelay: (attempt) => (delays.push(attempt), 5),
     });
     const errors: string[] = [];
     signaller.on('error', (error) => errors.push(error.message));
     server.refuse = true;
     server.drop();
-    await tick(40);
+    await clock.advanceAsync(40);
     server.refuse = false;
-    await tick(30);
+    await clock.advanceAsync(30);
     expect(signaller.readyState).toBe('connected');
     expect(delays.slice(0, 3)).toEqual([0, 1, 2]);
     expect(errors.length).toBeGreaterThanOrEqual(2);
@@ -261,49 +222,53 @@ describe('connection lifecycle (items 29–32, Q16, Q17)', () => {
   });
 
   it('does not reconnect after 4001, 4003 or 4009, and bounds the offline queue', async () => {
-    const { server, signaller } = await connected({ queueLimit: 2 });
-    const errors: string[] = [];
-    signaller.on('error', (error) => errors.push(error.message));
+    const { server, signaller, clock } = await connected({ queueLimit: 2 });
+    const errors: SignallerError[] = [];
+    signaller.on('error', (error) => errors.push(error));
     server.drop(4009);
-    await tick(30);
+    await clock.advanceAsync(30);
     expect(server.connections).toBe(1);
-    expect(errors[0]).toMatch(/4009/);
+    expect(errors[0]).toBeInstanceOf(ReconnectStoppedError);
+    expect(errors[0]).toMatchObject({ code: 'reconnect-stopped', closeCode: 4009 });
     signaller.send('/a', 1);
     signaller.send('/a', 2);
     signaller.send('/a', 3);
-    expect(errors[1]).toMatch(/offline queue full/);
+    expect(errors[1]).toBeInstanceOf(OfflineQueueFullError);
+    expect(errors[1]).toMatchObject({ code: 'offline-queue-full', limit: 2 });
   });
 
   it('does not reconnect after an id-taken or unauthorized /error on a transport without close codes', async () => {
-    const { server, signaller } = await connected();
-    const errors: string[] = [];
-    signaller.on('error', (error) => errors.push(error.message));
+    const { server, signaller, clock } = await connected();
+    const errors: SignallerError[] = [];
+    signaller.on('error', (error) => errors.push(error));
     server.push('/error|{"code":"id-taken","message":"taken over"}');
     server.drop(1006);
-    await tick(30);
+    await clock.advanceAsync(30);
     expect(server.connections).toBe(1);
-    expect(errors.at(-1)).toMatch(/id-taken.*not reconnecting/);
+    expect(errors.at(-1)).toBeInstanceOf(ReconnectStoppedError);
+    expect(errors.at(-1)).toMatchObject({ code: 'reconnect-stopped', refusal: 'id-taken' });
   });
 
   it('autoconnect false waits for connect(); reconnect false reconnects lazily on the next send', async () => {
     const server = fakeServer();
-    const signaller = createSignaller(server.connector, {
-      id: 'ME',
-      metadata: 'bare',
-      autoconnect: false,
-      reconnect: false,
-    });
-    live.push(signaller);
+    const clock = new ManualClock();
+    const signaller = track(
+      createSignaller(
+        server.connector,
+        { id: 'ME', metadata: 'bare', autoconnect: false, reconnect: false },
+        { clock },
+      ),
+    );
     signaller.send('/early', 1);
-    await tick(20);
+    await clock.advanceAsync(20);
     expect(server.connections).toBe(0);
     await signaller.connect();
     expect(server.take()).toEqual(['/early|ME|1']);
     server.drop();
-    await tick(20);
+    await clock.advanceAsync(20);
     expect(server.connections).toBe(1);
     signaller.send('/later', 2);
-    await tick(5);
+    await flushMicrotasks();
     expect(server.connections).toBe(2);
     expect(server.take()).toEqual(['/later|ME|2']);
   });

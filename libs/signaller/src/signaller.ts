@@ -1,47 +1,37 @@
 /**
- * The signalling client (PROTOCOL §5): rtc-signaller 6.x API and events over any `Connector`,
- * with reconnect (backoff + jitter), re-announce first, then the bounded offline queue.
+ * The signalling client (PROTOCOL §5): rtc-signaller 6.x API and events over any `Connector`.
+ * This file composes the parts: outbound writes and the offline queue, the announce debounce,
+ * inbound dispatch (`inbound.ts`) and the connect/reconnect state machine (`connection.ts`).
  */
 import {
-  CloseCode,
+  announceMessage,
   createEmitter,
-  decodeField,
+  debugLogger,
   encodeMessage,
-  errorFromPayload,
-  readSender,
+  leaveMessage,
   senderField,
-  splitFields,
-  stringifyJson,
-  type Pipe,
+  systemClock,
+  toMessage,
   type Connector,
-  type RoomInfo,
+  type Pipe,
 } from '@switchyard/protocol';
+import { createConnection, defaultReconnectDelay } from './connection.ts';
 import { defaultAttributes, generateId } from './environment.ts';
+import { createReceiver } from './inbound.ts';
+import { createOfflineQueue } from './offline-queue.ts';
+import { createOneShotTimer } from './one-shot-timer.ts';
 import type {
   PeerData,
   PeerRecord,
   Signaller,
   SignallerEvents,
   SignallerOptions,
+  SignallerServices,
 } from './types.ts';
 
-/** Exponential backoff from 100 ms to 10 s with ±50% jitter, so reconnect storms spread out. */
-export function defaultReconnectDelay(attempt: number): number {
-  const base = Math.min(10_000, 100 * 2 ** attempt);
-  return base / 2 + Math.random() * base;
-}
-
-/** Close codes after which reconnecting would only repeat the refusal. */
-const FINAL_CLOSE_CODES = new Set<number>([
-  CloseCode.unauthorized,
-  CloseCode.forbidden,
-  CloseCode.idTaken,
-]);
-/** The same refusals as `/error` codes, for transports that carry no close code (data channels). */
-const FINAL_ERROR_CODES = new Set<string>(['unauthorized', 'id-taken']);
-
 /**
- * Creates a signaller.
+ * Creates a signaller. Configuration goes in `options`; the clock and logger it runs on in
+ * `services`, so that tests can drive time with a manual clock.
  *
  * @example
  * ```ts
@@ -50,222 +40,81 @@ const FINAL_ERROR_CODES = new Set<string>(['unauthorized', 'id-taken']);
  * signaller.announce({ room: 'demo' });
  * ```
  */
-export function createSignaller(connector: Connector, options: SignallerOptions = {}): Signaller {
+export function createSignaller(
+  connector: Connector,
+  options: SignallerOptions = {},
+  services: SignallerServices = {},
+): Signaller {
   const id = options.id ?? generateId();
   const myId = String(id);
   const dialect = options.metadata ?? 'json';
   const me = senderField(myId, dialect);
   const announceDelay = options.announceDelay ?? 10;
-  const autoreply = options.autoreply ?? true;
-  const reconnect = options.reconnect ?? true;
-  const reconnectDelay = options.reconnectDelay ?? defaultReconnectDelay;
-  const queueLimit = options.queueLimit ?? 1000;
+  const clock = services.clock ?? systemClock;
+  const log = services.log ?? debugLogger('switchyard:signaller');
 
   const events = createEmitter<SignallerEvents>();
   const peers = new Map<string, PeerRecord>();
   const attributes: Record<string, unknown> = { ...defaultAttributes(), id };
-  const queue: string[] = [];
-  let state: Signaller['readyState'] = 'disconnected';
-  let pipe: Pipe | undefined;
-  let attempt = 0;
-  let attempted = false;
+  const announceTimer = createOneShotTimer(clock);
+  /** Whether anything was announced: each new connection then re-announces first. */
   let announced = false;
-  let announceTimer: ReturnType<typeof setTimeout> | undefined;
-  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  let abort: AbortController | undefined;
-  /** Set by an `/error` that makes reconnecting pointless; cleared on each new connection. */
-  let refusal: string | undefined;
+  const queue = createOfflineQueue(options.queueLimit ?? 1000, (error) => {
+    log('warn', error.message, { limit: error.limit });
+    events.emit('error', error);
+  });
 
-  // ---- outbound ------------------------------------------------------------------------------
+  const connection = createConnection({
+    connector,
+    clock,
+    log,
+    reconnect: options.reconnect ?? true,
+    reconnectDelay: options.reconnectDelay ?? defaultReconnectDelay,
+    events,
+    onMessage: createReceiver({
+      myId,
+      events,
+      peers,
+      autoreply: options.autoreply ?? true,
+      announceFrame,
+      write,
+      onServerError: (error) => connection.noteServerError(error),
+    }),
+    onOpen,
+  });
 
-  function write(message: string): void {
-    if (pipe && state === 'connected') {
-      try {
-        pipe.send(message);
-        return;
-      } catch {
-        // closed under us: keep it for the next connection
-      }
-    }
-    if (state === 'closed') return;
-    if (queue.length >= queueLimit) {
-      queue.shift();
-      events.emit(
-        'error',
-        new Error(`offline queue full (${queueLimit}): dropped the oldest message`),
-      );
-    }
-    queue.push(message);
-    if (state === 'disconnected' && attempted && reconnectTimer === undefined) void connect();
+  function announceFrame(): string {
+    return announceMessage(me, attributes);
   }
 
-  const announceMessage = () => `/announce|${me}|${stringifyJson(attributes)}`;
+  /** Sends now if connected, else queues for the next connection (and asks for one). */
+  function write(frame: string): void {
+    if (connection.trySend(frame)) return;
+    if (connection.state === 'closed') return;
+    queue.push(frame);
+    connection.connectOnDemand();
+  }
+
+  function onOpen(pipe: Pipe): void {
+    // re-announce first, so that the queued messages find us in the room (reference Q16);
+    // an announce still in its debounce window goes out when the window ends instead
+    if (announced && !announceTimer.pending) write(announceFrame());
+    queue.flush((frame) => pipe.send(frame));
+  }
 
   function sendAnnounce(): void {
-    announceTimer = undefined;
     announced = true;
     events.emit('local:announce', { ...attributes } as PeerData);
-    if (pipe && state === 'connected') write(announceMessage());
-    else if (state !== 'closed' && attempted && reconnectTimer === undefined) void connect();
-  }
-
-  // ---- inbound -------------------------------------------------------------------------------
-
-  function receive(message: string): void {
-    if (message.startsWith('primus')) return;
-    let body = message;
-    let isDM = false;
-    if (message.startsWith('/to|')) {
-      const targetEnd = message.indexOf('|', 4);
-      // whole-field comparison: a prefix of another id never matches (reference Q8)
-      if (targetEnd === -1 || message.slice(4, targetEnd) !== myId) return;
-      body = message.slice(targetEnd + 1);
-      isDM = true;
-    }
-    events.emit('rawdata', message);
-    const raw = splitFields(body);
-    const command = raw[0]!;
-    if (command === '/roominfo' || command === '/error') {
-      const payload = decodeField(raw[1] ?? '');
-      if (command === '/roominfo') events.emit('roominfo', payload as RoomInfo);
-      else {
-        const error = errorFromPayload(payload);
-        if (FINAL_ERROR_CODES.has(error.code)) refusal = error.code;
-        events.emit('error', error);
-      }
-      events.emit(`message:${command.slice(1)}`, payload, message);
-      return;
-    }
-    if (typeof decodeField(command) !== 'string') return;
-    const senderId = raw.length > 1 ? readSender(raw[1]!).id : undefined;
-    if (senderId === myId) return;
-    const payload = raw.slice(2).map(decodeField);
-    const source = (senderId !== undefined && peers.get(senderId)) || senderId;
-    if (!command.startsWith('/')) {
-      events.emit('data', [command, ...payload], senderId, source, isDM);
-      return;
-    }
-    const name = command.slice(1);
-    if (name === 'announce') return receiveAnnounce(payload[0], senderId, isDM);
-    events.emit(`message:${name}`, ...payload, source, message);
-    if (name === 'leave' && senderId !== undefined) {
-      const peer = peers.get(senderId);
-      if (peer) {
-        peers.delete(senderId);
-        events.emit('peer:leave', senderId, peer);
-      }
-    }
-  }
-
-  function receiveAnnounce(data: unknown, senderId: string | undefined, isDM: boolean): void {
-    if (data === null || typeof data !== 'object') return;
-    const peerData = data as PeerData;
-    if (peerData.id === undefined || peerData.id === null) return;
-    const peerId = String(peerData.id);
-    if (peerId === myId) return;
-    const filter = { allow: true, ...peerData };
-    events.emit('peer:filter', peerId, filter);
-    if (!filter.allow) return;
-    events.emit('peer:connected', peerId, peerData);
-    const known = peers.get(peerId);
-    if (known) {
-      known.data = { ...known.data, ...peerData };
-      events.emit('peer:update', peerData, senderId ?? peerId);
-      return;
-    }
-    const record: PeerRecord = {
-      id: peerId,
-      roleIdx: [peerId, myId].sort().indexOf(peerId),
-      data: { ...peerData },
-    };
-    peers.set(peerId, record);
-    // announces that arrive inside /to are replies: answering them would loop
-    if (autoreply && !isDM) write(`/to|${peerId}|${announceMessage()}`);
-    events.emit('peer:announce', peerData, record);
-  }
-
-  // ---- connection ----------------------------------------------------------------------------
-
-  async function connect(): Promise<void> {
-    if (state !== 'disconnected') return;
-    if (reconnectTimer !== undefined) clearTimeout(reconnectTimer);
-    reconnectTimer = undefined;
-    state = 'connecting';
-    attempted = true;
-    abort = new AbortController();
-    let opened: Pipe;
-    try {
-      opened = await connector({ signal: abort.signal });
-    } catch (error) {
-      if ((state as Signaller['readyState']) === 'closed') return;
-      state = 'disconnected';
-      events.emit('error', error instanceof Error ? error : new Error(String(error)));
-      scheduleReconnect();
-      return;
-    }
-    if ((state as Signaller['readyState']) === 'closed') {
-      opened.close(CloseCode.normal, 'closed while connecting');
-      return;
-    }
-    pipe = opened;
-    refusal = undefined;
-    state = 'connected';
-    attempt = 0;
-    opened.onMessage(receive);
-    opened.onClose((info) => {
-      if (pipe !== opened) return;
-      pipe = undefined;
-      const ended = state === 'closed';
-      if (!ended) state = 'disconnected';
-      events.emit('disconnected');
-      if (ended) return;
-      const finalCode = info.code !== undefined && FINAL_CLOSE_CODES.has(info.code);
-      if (finalCode || refusal !== undefined) {
-        const why = finalCode ? `${info.code} ${info.reason ?? ''}`.trim() : refusal;
-        events.emit('error', new Error(`server closed the connection (${why}); not reconnecting`));
-        return;
-      }
-      if (reconnect) scheduleReconnect();
-    });
-    events.emit('connected');
-    // re-announce first, so that the queued messages find us in the room (reference Q16)
-    if (announced && announceTimer === undefined) write(announceMessage());
-    while (queue.length > 0) {
-      try {
-        opened.send(queue[0]!);
-      } catch {
-        break; // closed again: the rest waits for the next connection
-      }
-      queue.shift();
-    }
-  }
-
-  function scheduleReconnect(): void {
-    if (!reconnect || state !== 'disconnected' || reconnectTimer !== undefined) return;
-    const delay = reconnectDelay(attempt++);
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = undefined;
-      void connect();
-    }, delay);
+    // offline, the announce is not queued: the next connection re-announces the latest attributes
+    if (connection.state === 'connected') write(announceFrame());
+    else connection.connectOnDemand();
   }
 
   function leave(): void {
-    if (state === 'closed') return;
-    if (announceTimer !== undefined) clearTimeout(announceTimer);
-    if (reconnectTimer !== undefined) clearTimeout(reconnectTimer);
-    announceTimer = reconnectTimer = undefined;
-    const open = pipe;
-    if (open && state === 'connected') {
-      try {
-        open.send(`/leave|${me}|${stringifyJson({ id: myId })}`);
-      } catch {
-        // already closing
-      }
-    }
-    state = 'closed';
-    queue.length = 0;
-    abort?.abort();
-    if (open) open.close(CloseCode.normal, 'leave');
+    if (connection.state === 'closed') return;
+    announceTimer.cancel();
+    connection.close(leaveMessage(myId, dialect));
+    queue.clear();
   }
 
   const signaller: Signaller = {
@@ -273,7 +122,7 @@ export function createSignaller(connector: Connector, options: SignallerOptions 
     attributes: attributes as PeerData,
     peers,
     get readyState() {
-      return state;
+      return connection.state;
     },
     on: events.on,
     once: events.once,
@@ -281,8 +130,7 @@ export function createSignaller(connector: Connector, options: SignallerOptions 
     listenerCount: events.listenerCount,
     announce(data = {}) {
       Object.assign(attributes, data, { id });
-      if (announceTimer !== undefined) clearTimeout(announceTimer);
-      announceTimer = setTimeout(sendAnnounce, announceDelay);
+      announceTimer.start(announceDelay, sendAnnounce);
     },
     send(command, ...args) {
       write(encodeMessage([command, me, ...args]));
@@ -290,7 +138,7 @@ export function createSignaller(connector: Connector, options: SignallerOptions 
     to(target) {
       return {
         send: (command, ...args) =>
-          write(`/to|${String(target)}|${encodeMessage([command, me, ...args])}`),
+          write(toMessage(String(target), encodeMessage([command, me, ...args]))),
       };
     },
     leave,
@@ -299,8 +147,8 @@ export function createSignaller(connector: Connector, options: SignallerOptions 
       if (!peers.has(String(peerId))) return undefined;
       return myId < String(peerId);
     },
-    connect,
+    connect: () => connection.connect(),
   };
-  if (options.autoconnect ?? true) void connect();
+  if (options.autoconnect ?? true) void connection.connect();
   return signaller;
 }

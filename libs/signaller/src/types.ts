@@ -1,5 +1,14 @@
-/** Public types of the signaller: options, peer records and the typed event map. */
-import type { Emitter, RoomInfo, SignallingError } from '@switchyard/protocol';
+/** Public types of the signaller: options, services, peer records and the typed event map. */
+import type {
+  Clock,
+  ConnectRefusedError,
+  ConnectTimeoutError,
+  Emitter,
+  Logger,
+  RoomInfo,
+  SignallingError,
+} from '@switchyard/protocol';
+import type { OfflineQueueFullError, ReconnectStoppedError } from './errors.ts';
 
 /** Attributes a peer announces; `id` and `room` are set by the protocol, the rest is free. */
 export interface PeerData {
@@ -25,12 +34,31 @@ export type PeerFilter = PeerData & { allow: boolean };
 /** The sender of a message as listeners see it: the peer record if known, else the raw id. */
 export type SourceState = PeerRecord | string | undefined;
 
+/**
+ * What the `error` event carries. Narrow with `instanceof` or on `code`:
+ * - `SignallingError`: an `/error` from the server, with its wire `code`;
+ * - `OfflineQueueFullError` (`'offline-queue-full'`) and `ReconnectStoppedError`
+ *   (`'reconnect-stopped'`): raised by the signaller itself;
+ * - anything else: the connector's failure as it rejected, unwrapped: usually a
+ *   `ConnectTimeoutError` or `ConnectRefusedError`, or an `AbortError` `DOMException`.
+ */
+export type SignallerError =
+  | SignallingError
+  | OfflineQueueFullError
+  | ReconnectStoppedError
+  | ConnectTimeoutError
+  | ConnectRefusedError
+  | Error;
+
+/** Where the connection is; `closed` is final (after `leave()`). */
+export type ReadyState = 'disconnected' | 'connecting' | 'connected' | 'closed';
+
 /** Signaller events, named and shaped like rtc-signaller 6.x, plus the marked extensions. */
 export type SignallerEvents = {
   connected: () => void;
   disconnected: () => void;
-  /** Connection failures, offline-queue overflow, and `/error` from the server (a SignallingError). */
-  error: (error: Error | SignallingError) => void;
+  /** Connection failures, offline-queue overflow, refusals and server `/error`s: see {@link SignallerError}. */
+  error: (error: SignallerError) => void;
   'local:announce': (attributes: PeerData) => void;
   'peer:filter': (id: string, filter: PeerFilter) => void;
   'peer:connected': (id: string, data: PeerData) => void;
@@ -71,12 +99,23 @@ export interface SignallerOptions {
   readonly queueLimit?: number;
 }
 
+/**
+ * Services {@link createSignaller} runs on, injected apart from the configuration so that tests
+ * and other runtimes can substitute them.
+ */
+export interface SignallerServices {
+  /** Every timer (announce debounce, reconnect delay) runs on it. @default systemClock */
+  readonly clock?: Clock;
+  /** Connection lifecycle and dropped messages, at `debug`/`warn`. @default debugLogger('switchyard:signaller') */
+  readonly log?: Logger;
+}
+
 /** The signaller: rtc-signaller 6.x API over any Switchyard `Connector`. */
 export interface Signaller extends Omit<Emitter<SignallerEvents>, 'emit'> {
   readonly id: string | number;
   readonly attributes: PeerData;
   readonly peers: Map<string, PeerRecord>;
-  readonly readyState: 'disconnected' | 'connecting' | 'connected' | 'closed';
+  readonly readyState: ReadyState;
   /** Merge attributes (id cannot change) and announce them, debounced. */
   announce(data?: Record<string, unknown>): void;
   /** Broadcast `command|<me>|args…` to the room. */

@@ -16,7 +16,8 @@ import {
 } from '@switchyard/signaller';
 import type { Connector } from '@switchyard/protocol';
 import { errorCodeOf, rawClient, type RawClient } from './raw-client.ts';
-import { nextEvent, quietFor, waitUntil } from './wait.ts';
+import { quietFor, waitUntil } from '@switchyard/test-kit';
+import { nextEvent } from './wait.ts';
 
 const isError = (message: string) => message.startsWith('/error|');
 

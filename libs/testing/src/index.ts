@@ -20,7 +20,8 @@ export {
   type ConformanceOptions,
 } from './conformance.ts';
 export { rawClient, errorCodeOf, type RawClient } from './raw-client.ts';
-export { nextEvent, quietFor, waitUntil } from './wait.ts';
+export { nextEvent } from './wait.ts';
+export * from '@switchyard/test-kit';
 export {
   bundleForBrowser,
   openBrowserPage,

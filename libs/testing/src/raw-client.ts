@@ -1,6 +1,6 @@
 /** A client that speaks raw frames over any connector, for wire-level tests. */
 import type { CloseInfo, Connector, Pipe } from '@switchyard/protocol';
-import { waitUntil } from './wait.ts';
+import { waitUntil } from '@switchyard/test-kit';
 
 /** A raw connection: send frames, read what arrived, wait for more. */
 export interface RawClient extends AsyncDisposable {

@@ -1,44 +1,34 @@
-/** Waiting helpers: every wait has a deadline, no test sleeps for a fixed time. */
+/** Typed waits on the signaller's and the hub's events, on top of the test kit's `nextCall`. */
+import type { Hub, HubEvents } from '@switchyard/hub';
 import type { Signaller, SignallerEvents } from '@switchyard/signaller';
+import { nextCall } from '@switchyard/test-kit';
 
-/** Resolves when `check` returns a truthy value; rejects with `what` after `timeoutMs`. */
-export async function waitUntil<T>(
-  check: () => T | undefined | false,
-  what: string,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+type ArgsOf<T> = T extends (...args: infer A) => void ? A : never;
 
 /** Resolves with the arguments of the signaller's next `event` that passes `filter`. */
 export function nextEvent<E extends keyof SignallerEvents & string>(
   source: Pick<Signaller, 'on'>,
   event: E,
-  filter: (...args: Parameters<SignallerEvents[E]>) => boolean = () => true,
+  filter?: (...args: ArgsOf<SignallerEvents[E]>) => boolean,
+  timeoutMs?: number,
+): Promise<ArgsOf<SignallerEvents[E]>>;
+/** Resolves with the arguments of the hub's next `event` that passes `filter`. */
+export function nextEvent<E extends keyof HubEvents & string>(
+  source: Pick<Hub, 'on'>,
+  event: E,
+  filter?: (...args: ArgsOf<HubEvents[E]>) => boolean,
+  timeoutMs?: number,
+): Promise<ArgsOf<HubEvents[E]>>;
+export function nextEvent(
+  source: { on(event: string, listener: (...args: never[]) => void): () => void },
+  event: string,
+  filter?: (...args: unknown[]) => boolean,
   timeoutMs = 5000,
-): Promise<Parameters<SignallerEvents[E]>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for event ${event}`));
-    }, timeoutMs);
-    const off = source.on(event, ((...args: Parameters<SignallerEvents[E]>) => {
-      if (!filter(...args)) return;
-      clearTimeout(timer);
-      off();
-      resolve(args);
-    }) as SignallerEvents[E]);
-  });
-}
-
-/** Resolves after `ms`; only for proving that something does *not* happen within a window. */
-export function quietFor(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+): Promise<unknown[]> {
+  return nextCall<unknown[]>(
+    (listener) => source.on(event, listener as (...args: never[]) => void),
+    `event ${event}`,
+    filter,
+    timeoutMs,
+  );
 }

@@ -6,7 +6,7 @@ import {
 } from 'node:net';
 import { io as ioClient, type Socket as ClientSocket, type ManagerOptions } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHub, type Hub, type HubOptions } from '@switchyard/hub';
+import { createHub, type Hub, type HubOptions, type HubServices } from '@switchyard/hub';
 import { createSignaller } from '@switchyard/signaller';
 import {
   describeConformance,
@@ -63,10 +63,11 @@ describe('socket.io transport specifics', () => {
 
   async function start(
     options: SocketIoServerOptions = {},
-    hubOptions: HubOptions = {},
+    hubOptions: HubOptions & HubServices = {},
     handler?: RequestListener,
   ): Promise<{ server: Server; hub: Hub; url: string; close: () => Promise<void> }> {
-    const hub = createHub({ graceMs: 200, ...hubOptions });
+    const { authenticate, ...limits } = hubOptions;
+    const hub = createHub({ graceMs: 200, ...limits }, authenticate ? { authenticate } : {});
     const server = await listen(handler);
     const handle = attachSocketIo(server, hub.accept, options);
     cleanups.push(async () => {

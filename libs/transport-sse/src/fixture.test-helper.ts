@@ -1,7 +1,7 @@
 /** A real HTTP server on 127.0.0.1 with a hub and the SSE server half, for the specs. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHub, type Hub, type HubOptions } from '@switchyard/hub';
+import { createHub, type Hub, type HubOptions, type HubServices } from '@switchyard/hub';
 import type { Accept } from '@switchyard/protocol';
 import { createSseServer, type SseServerHandle, type SseServerOptions } from './server.ts';
 
@@ -19,6 +19,7 @@ export interface SseFixture extends AsyncDisposable {
 /** Options of {@link startSse}. */
 export interface FixtureOptions {
   readonly hub?: HubOptions;
+  readonly services?: HubServices;
   readonly sse?: SseServerOptions;
   /** Wraps the hub's accept, e.g. to see the server-side pipes. */
   readonly accept?: (hub: Hub) => Accept;
@@ -26,7 +27,7 @@ export interface FixtureOptions {
 
 /** Starts a hub and an HTTP server whose only route is the SSE server half. */
 export async function startSse(options: FixtureOptions = {}): Promise<SseFixture> {
-  const hub = createHub({ graceMs: 300, ...options.hub });
+  const hub = createHub({ graceMs: 300, ...options.hub }, options.services);
   const sse = createSseServer(options.accept?.(hub) ?? hub.accept, options.sse);
   const streams: IncomingMessage[] = [];
   const server = createServer((request, response) => {

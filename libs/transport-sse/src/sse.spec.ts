@@ -200,7 +200,7 @@ describe('sse transport specifics', () => {
   it('hands the token from the query, else from the cookie, to the hub', async () => {
     const tokens: (string | undefined)[] = [];
     const f = await start({
-      hub: {
+      services: {
         authenticate: ({ context }) => {
           tokens.push(context.credentials?.token);
           return context.credentials?.token === undefined

@@ -161,14 +161,17 @@ describe('ws transport specifics', () => {
 
   it('enforces the Origin allow-list and hands the token query to the hub', async () => {
     const tokens: (string | undefined)[] = [];
-    const hub = createHub({
-      authenticate: ({ context }) => {
-        tokens.push(context.credentials?.token);
-        return context.credentials?.token === 'good'
-          ? { ok: true }
-          : { ok: false, code: 'unauthorized' };
+    const hub = createHub(
+      {},
+      {
+        authenticate: ({ context }) => {
+          tokens.push(context.credentials?.token);
+          return context.credentials?.token === 'good'
+            ? { ok: true }
+            : { ok: false, code: 'unauthorized' };
+        },
       },
-    });
+    );
     const server = await listen();
     const handle = attachWebSocket(server, hub.accept, { allowedOrigins: ['http://app.test'] });
     cleanups.push(async () => {

@@ -1,4 +1,7 @@
-/** Time, injected so that the hub runs with fake time in tests and in any JS runtime. */
+/**
+ * Time, injected: the hub, the signaller and the connectors take a `Clock`, so they run with fake
+ * time in tests and in any JavaScript runtime.
+ */
 export interface Clock {
   now(): number;
   setTimeout(callback: () => void, ms: number): unknown;

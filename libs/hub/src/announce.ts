@@ -1,0 +1,92 @@
+/**
+ * Announce validation (docs/protocol.md §3, §4.2 step 4) as a pure function: the payload is the
+ * only one the hub ever parses. Everything that can fail is decided here, before any state
+ * changes, so that committing an announce cannot fail halfway.
+ */
+import {
+  idToString,
+  isValidId,
+  LIMITS,
+  parseHeader,
+  payloadOf,
+  readSender,
+  stringifyJson,
+  type Dialect,
+  type Header,
+} from '@switchyard/protocol';
+
+/** A valid announce. */
+export interface Announce {
+  readonly id: string;
+  readonly room: string;
+  /** The `token` attribute, a credential (never relayed). */
+  readonly token?: string;
+  /** Every attribute but `token`. */
+  readonly attributes: Readonly<Record<string, unknown>>;
+  /** The dialect of the sender field, which fixes the connection's dialect on its first announce. */
+  readonly dialect: Dialect;
+  /** What the room receives: the announce as sent, or rewritten without its token. */
+  readonly relayText: string;
+  readonly relayHeader: Header;
+}
+
+/** The verdict on an announce: valid, or why not (sent as `/error invalid-announce`). */
+export type AnnounceVerdict =
+  | { readonly ok: true; readonly announce: Announce }
+  | { readonly ok: false; readonly reason: string };
+
+const refuse = (reason: string): AnnounceVerdict => ({ ok: false, reason });
+
+/** Validates `/announce|<sender>|{"id":…,"room":…,…}`. Never throws. */
+export function parseAnnounce(message: string, header: Header): AnnounceVerdict {
+  if (header.sender === undefined) return refuse('expected /announce|<id>|{"id":…,"room":…}');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payloadOf(message, header));
+  } catch {
+    return refuse('the announce payload must be a JSON object');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return refuse('the announce payload must be a JSON object');
+  const { token, ...attributes } = parsed as Record<string, unknown>;
+  const sender = readSender(header.sender);
+  const id = idToString(attributes['id']);
+  if (id === undefined || !isValidId(id))
+    return refuse(
+      `"id" must be 1..${LIMITS.maxIdLength} characters of well-formed text without | or control characters`,
+    );
+  if (id !== sender.id)
+    return refuse(
+      `"id" ${stringifyJson(id)} differs from the sender field ${stringifyJson(sender.id)}`,
+    );
+  const room = attributes['room'];
+  if (typeof room !== 'string' || room.length === 0 || room.length > LIMITS.maxRoomLength)
+    return refuse(`"room" must be a string of 1..${LIMITS.maxRoomLength} characters`);
+  if (token !== undefined && typeof token !== 'string') return refuse('"token" must be a string');
+
+  let relayText = message;
+  let relayHeader = header;
+  if (token !== undefined) {
+    let stripped: string | undefined;
+    try {
+      stripped = stringifyJson(attributes);
+    } catch {
+      // JSON.parse accepts nesting that JSON.stringify then overflows the stack on
+      return refuse('the announce payload is nested too deeply');
+    }
+    relayText = `/announce|${header.sender}|${stripped!}`;
+    relayHeader = parseHeader(relayText);
+  }
+  return {
+    ok: true,
+    announce: {
+      id,
+      room,
+      ...(token !== undefined && { token }),
+      attributes,
+      dialect: sender.dialect,
+      relayText,
+      relayHeader,
+    },
+  };
+}

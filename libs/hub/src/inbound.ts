@@ -1,0 +1,180 @@
+/**
+ * The inbound pipeline (docs/protocol.md §4.2), in order: size → `/` → rate → announce →
+ * membership → sender → route. Routing reads only the header; payloads pass through as text.
+ * Announces run one at a time per connection; what arrives meanwhile waits in a bounded backlog,
+ * so each connection's messages keep their order.
+ */
+import {
+  CloseCode,
+  fitsInBytes,
+  parseHeader,
+  readSender,
+  stringifyJson,
+  type Header,
+} from '@switchyard/protocol';
+import { parseAnnounce } from './announce.ts';
+import type { HubCore } from './core.ts';
+import { Frame } from './frame.ts';
+import { join } from './join.ts';
+import type { Connection } from './model.ts';
+
+const ANNOUNCE = '/announce';
+const SLASH = 0x2f;
+
+/** Handles every message a connection sends. */
+export class Inbound {
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly core: HubCore) {}
+
+  /** One text message from `connection`. */
+  handle(connection: Connection, message: string): void {
+    if (connection.state === 'closed') return;
+    const { outbound, options, counters } = this.core;
+    if (connection.backlog) {
+      if (connection.backlog.length < options.backlogLimit) connection.backlog.push(message);
+      else
+        outbound.error(
+          connection,
+          'rate-limited',
+          'too many messages while the announce is pending',
+          {
+            retryAfterMs: options.livenessTimeoutMs,
+          },
+        );
+      return;
+    }
+    counters.messagesIn += 1;
+    // 1. size
+    if (!fitsInBytes(message, options.maxFrameBytes)) {
+      const limit = options.maxFrameBytes;
+      return outbound.error(
+        connection,
+        'frame-too-large',
+        `messages are limited to ${limit} bytes`,
+        {
+          limit,
+        },
+      );
+    }
+    // 2. a command
+    if (message.charCodeAt(0) !== SLASH)
+      return outbound.error(connection, 'not-a-command', 'a message must start with a /command');
+    // 3. rate
+    if (connection.limiter && !this.admitRate(connection)) return;
+
+    const header = parseHeader(message);
+    const command = header.command;
+    // 4. announce
+    if (command === ANNOUNCE) return this.announce(connection, message, header);
+    if (command === '/error' || command === '/roominfo')
+      return outbound.error(connection, 'malformed', `${command} is sent by servers only`);
+    // 5. membership
+    const member = connection.member;
+    if (connection.state !== 'member' || !member)
+      return outbound.error(connection, 'not-announced', 'announce into a room first');
+    if (command === '/to' && header.innerCommand === undefined)
+      return outbound.error(
+        connection,
+        'malformed',
+        '/to needs a target, a command and a sender: /to|<target>|<command>|<sender>',
+      );
+    // 6. sender
+    const sender = header.sender;
+    if (sender === undefined)
+      return outbound.error(connection, 'malformed', `missing sender field: ${command}|<sender>|…`);
+    if (sender !== member.id && sender !== member.stamp.json && readSender(sender).id !== member.id)
+      return outbound.error(
+        connection,
+        'sender-mismatch',
+        `this connection speaks as ${stringifyJson(member.id)}`,
+      );
+    const frame = new Frame(message, header, member.stamp);
+    // 7. directed
+    if (command === '/to') {
+      const target = this.core.identity.get(header.target!);
+      if (!target || target.room !== member.room)
+        return outbound.error(
+          connection,
+          'unknown-target',
+          `no peer ${stringifyJson(header.target)} in this room`,
+          { target: header.target },
+        );
+      return outbound.deliver(target, frame);
+    }
+    // 8, 9. everything else goes to the room; a /leave then ends the membership
+    outbound.broadcast(member.room, member, frame);
+    if (command === '/leave') this.core.presence.forget(member, 'leave', false);
+  }
+
+  /** Input the transport could not read as text: refused like any bad message, rate included. */
+  unreadable(connection: Connection, what: string): void {
+    if (connection.state === 'closed') return;
+    this.core.counters.messagesIn += 1;
+    if (connection.limiter && !this.admitRate(connection)) return;
+    this.core.outbound.error(connection, 'malformed', `${what} are not accepted: send UTF-8 text`);
+  }
+
+  /** Resolves once no announce is in flight (auth hooks and liveness probes have answered). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private admitRate(connection: Connection): boolean {
+    const { clock, log } = this.core.services;
+    const { counters, outbound } = this.core;
+    const now = clock.now();
+    const limiter = connection.limiter!;
+    const verdict = limiter.take(now);
+    if (verdict === 'ok') return true;
+    counters.rateLimited += 1;
+    if (verdict === 'abusive') {
+      counters.abusive += 1;
+      log('warn', 'closing abusive connection', {
+        id: connection.id,
+        transport: connection.context.transport,
+      });
+      connection.pipe.close(CloseCode.policyViolation, 'rate limit exceeded');
+      return false;
+    }
+    if (now - connection.lastRateErrorAt >= 1000) {
+      connection.lastRateErrorAt = now;
+      outbound.error(connection, 'rate-limited', 'too many messages', {
+        retryAfterMs: limiter.retryAfterMs(now),
+      });
+    }
+    return false;
+  }
+
+  private announce(connection: Connection, message: string, header: Header): void {
+    const verdict = parseAnnounce(message, header);
+    if (!verdict.ok)
+      return this.core.outbound.error(connection, 'invalid-announce', verdict.reason);
+    connection.backlog = [];
+    this.inFlight += 1;
+    join(this.core, connection, verdict.announce)
+      .catch((error: unknown) => {
+        this.core.services.log('warn', 'announce failed', { error: String(error) });
+        this.core.outbound.error(connection, 'malformed', 'announce could not be processed');
+      })
+      .finally(() => {
+        this.replayBacklog(connection);
+        if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      });
+  }
+
+  private replayBacklog(connection: Connection): void {
+    const backlog = connection.backlog ?? [];
+    connection.backlog = undefined;
+    for (let i = 0; i < backlog.length; i++) {
+      this.handle(connection, backlog[i]!);
+      if (connection.backlog) {
+        // another announce started: keep the rest in order behind it
+        (connection.backlog as string[]).push(...backlog.slice(i + 1));
+        return;
+      }
+    }
+  }
+}

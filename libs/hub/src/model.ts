@@ -1,0 +1,48 @@
+/** The hub's records: one per connection, one per member (an id in a room), one per room. */
+import type { ConnectionContext, Dialect, Pipe } from '@switchyard/protocol';
+import type { Frame, SenderStamp } from './frame.ts';
+import type { RateLimiter } from './rate-limit.ts';
+
+/** `idle` (connected, not announced) → `member` (announced into one room) → `closed`. */
+export type ConnectionState = 'idle' | 'member' | 'closed';
+
+/** One pipe the hub accepted. */
+export interface Connection {
+  readonly pipe: Pipe;
+  readonly context: ConnectionContext;
+  state: ConnectionState;
+  /** Bound by the first successful announce; never changes afterwards. */
+  id?: string;
+  /** Fixed by the first successful announce. */
+  dialect?: Dialect;
+  principal?: string;
+  member?: Member;
+  readonly limiter?: RateLimiter;
+  lastRateErrorAt: number;
+  /** Inbound messages held while an announce is in flight (keeps per-connection FIFO). */
+  backlog?: string[];
+}
+
+/** An id in a room; it outlives its connection by the grace window. */
+export interface Member {
+  readonly id: string;
+  room: Room;
+  /** Undefined while the member is inside its grace window. */
+  connection?: Connection;
+  /** The transport of its latest connection, for operator events after it is gone. */
+  transport: string;
+  readonly stamp: SenderStamp;
+  /** Set while the member is inside its grace window. */
+  graceTimer?: unknown;
+  /** Frames for the member while it is inside its grace window. */
+  pending: Frame[];
+}
+
+/** A room exists while it has members. */
+export interface Room {
+  readonly name: string;
+  readonly members: Set<Member>;
+}
+
+/** Where a member is before its first join: nothing is ever added to it. */
+export const NO_ROOM: Room = { name: '', members: new Set() };
