@@ -30,7 +30,7 @@ const program = new Command('switchyard-bench')
   .addOption(
     new Option('--duration <seconds>', 'measured window per run').default(5).argParser(Number),
   )
-  .option('--quick', 'small sizes and 1 s windows (a smoke run)', false)
+  .option('--quick', 'small sizes and 0.3 s windows (a smoke run)', false)
   .option(
     '--out <file>',
     'JSON lines output',
@@ -40,7 +40,8 @@ const program = new Command('switchyard-bench')
   .option('--node-args <flags>', 'extra node flags for both servers, e.g. "--trace-gc"');
 program.parse();
 const options = program.opts<Options>();
-const durationMs = (options.quick ? 1 : options.duration) * 1000;
+// --quick is a smoke run: every scenario, windows too short to mean anything
+const durationMs = (options.quick ? 0.3 : options.duration) * 1000;
 
 type Run = (server: ServerProcess) => Promise<Result>;
 /** A scenario; `rounds` > 1 alternates the servers and keeps each one's median run. */
@@ -64,7 +65,10 @@ if (want('broadcast')) {
 if (want('churn')) runs.push(['churn', (s) => churn(s, { durationMs, workers: 16 })]);
 if (want('idle')) {
   for (const connections of options.quick ? [500, 2000] : [2000, 10_000]) {
-    runs.push([`idle/${connections}`, (s) => idle(s, { connections })]);
+    runs.push([
+      `idle/${connections}`,
+      (s) => idle(s, { connections, ...(options.quick && { settleMs: 200 }) }),
+    ]);
   }
 }
 

@@ -266,9 +266,10 @@ export async function churn(
 /** `connections` announced connections in rooms of 4: server memory per connection. */
 export async function idle(
   server: ServerProcess,
-  options: { connections: number },
+  options: { connections: number; settleMs?: number },
 ): Promise<Result> {
-  await sleep(300);
+  const settleMs = options.settleMs ?? 1000;
+  await sleep(Math.min(300, settleMs));
   const before = server.rssBytes();
   const t0 = now();
   const cpu0 = server.cpuSeconds();
@@ -277,11 +278,11 @@ export async function idle(
   const wallSeconds = (now() - t0) / 1000;
   const serverCpuSeconds = server.cpuSeconds() - cpu0;
   // let allocation settle, then take the lowest of a few samples (GC timing varies per process)
-  await sleep(1000);
+  await sleep(settleMs);
   let after = Infinity;
   for (let i = 0; i < 5; i++) {
     after = Math.min(after, server.rssBytes());
-    await sleep(200);
+    await sleep(settleMs / 5);
   }
   closeAll(clients);
   return {

@@ -90,7 +90,11 @@ describe('switchyard binary', () => {
     const { port, lines } = await run(['--mqtt', 'embedded', '--mqtt-port', '0']);
     const listening = lines.find((line) => line['msg'] === 'switchyard listening')!;
     expect(listening['transports']).toEqual(['ws', 'socket.io', 'sse', 'mqtt']);
-    const brokerPort = Number(/:(\d+)/.exec(String(listening['mqtt']))?.[1]);
+    const mqtt = (listening['served'] as string[]).find((line) => line.startsWith('MQTT'));
+    expect(mqtt).toMatch(
+      /embedded broker at mqtt:\/\/127\.0\.0\.1:\d+, MQTT over WebSocket at \/mqtt/,
+    );
+    const brokerPort = Number(/127\.0\.0\.1:(\d+)/.exec(mqtt ?? '')?.[1]);
     expect(brokerPort).toBeGreaterThan(0);
     // a device with no Switchyard code: raw MQTT.js on the documented topics
     const device = await connectAsync(`mqtt://127.0.0.1:${brokerPort}`, {
@@ -109,6 +113,11 @@ describe('switchyard binary', () => {
     await device.publishAsync('switchyard/up/cam1', '/announce|cam1|{"id":"cam1","room":"iot"}', {
       qos: 1,
     });
+    // PUBACK only says the broker has it; the hub has it once the device hears its /roominfo
+    await waitUntil(
+      () => down.includes('/roominfo|{"memberCount":1}'),
+      `the device's /roominfo: ${JSON.stringify(down)}`,
+    );
     const web = new WebSocket(`ws://127.0.0.1:${port}/`);
     sockets.push(web);
     const atWeb: string[] = [];
@@ -117,7 +126,7 @@ describe('switchyard binary', () => {
     web.send('/announce|web|{"id":"web","room":"iot"}');
     await waitUntil(
       () => atWeb.includes('/roominfo|{"memberCount":2}'),
-      'the browser to join the device',
+      `the browser to join the device: ${JSON.stringify(atWeb)} ${JSON.stringify(down)}`,
     );
     web.send('/to|cam1|/offer|web|{"sdp":"v=0"}');
     await waitUntil(
@@ -131,6 +140,28 @@ describe('switchyard binary', () => {
       () => atWeb.includes('/to|web|/answer|cam1|{"sdp":"v=0"}'),
       'the answer at the browser',
     );
+  });
+
+  it('--transports runs only those; unserved paths and upgrades are answered, never left hanging', async () => {
+    const { port, lines } = await run(['--transports', 'ws,sse']);
+    const listening = lines.find((line) => line['msg'] === 'switchyard listening')!;
+    expect(listening['transports']).toEqual(['ws', 'sse']);
+    const index = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    expect(index).toContain('WebSocket on every path');
+    expect(index).toContain('SSE at GET /sse');
+    expect(index).not.toContain('Socket.IO');
+    const polling = await fetch(`http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`);
+    expect(polling.status).toBe(404);
+    // an upgrade on the SSE path: refused with 400 and the socket ended
+    const refused = new WebSocket(`ws://127.0.0.1:${port}/sse`);
+    sockets.push(refused);
+    const status = await new Promise<number>((resolve) => {
+      refused.once('unexpected-response', (_request, response) =>
+        resolve(response.statusCode ?? 0),
+      );
+      refused.once('error', () => resolve(-1));
+    });
+    expect(status).toBe(400);
   });
 
   it('rejects a bad flag with a clear message and exit code', async () => {

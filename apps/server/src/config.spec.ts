@@ -9,6 +9,7 @@ describe('parseConfig', () => {
       graceMs: 3000,
       logLevel: 'info',
       rateLimit: { perSecond: 100, burst: 200 },
+      transports: ['ws', 'socket.io', 'sse', 'mqtt'],
       mqtt: 'auto',
       mqttPort: 1883,
     });
@@ -20,6 +21,18 @@ describe('parseConfig', () => {
       perSecond: 0,
       burst: 5,
     });
+  });
+
+  it('--transports picks the transports, with an env twin; unknown names are refused', () => {
+    expect(parseConfig(['--transports', 'sse, ws,sse'], {}).transports).toEqual(['sse', 'ws']);
+    expect(parseConfig([], { SWITCHYARD_TRANSPORTS: 'mqtt' }).transports).toEqual(['mqtt']);
+    expect(
+      parseConfig(['--transports', 'ws'], { SWITCHYARD_TRANSPORTS: 'mqtt' }).transports,
+    ).toEqual(['ws']);
+    expect(() => parseConfig(['--transports', 'ws,carrier-pigeon'], {})).toThrow(
+      /transports must be a comma-separated list of ws, socket.io, sse, mqtt/,
+    );
+    expect(() => parseConfig(['--transports', ' , '], {})).toThrow(/transports must be/);
   });
 
   it('takes flags over SWITCHYARD_* over PORT/HOST', () => {

@@ -1,5 +1,7 @@
 /** Command line and environment configuration of the server. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { isMqttMode } from './mqtt-mode.ts';
+import { isTransportName, TRANSPORT_NAMES, type TransportName } from './transports.ts';
 
 /** Resolved server configuration. */
 export interface ServerConfig {
@@ -9,6 +11,8 @@ export interface ServerConfig {
   readonly logLevel: string;
   /** Messages per second per connection (0 disables the limit) and the burst size. */
   readonly rateLimit: { readonly perSecond: number; readonly burst: number };
+  /** The transports to run. */
+  readonly transports: readonly TransportName[];
   /** `auto`, `embedded`, `off` or a broker URL (`mqtt://host:port`). */
   readonly mqtt: string;
   /** TCP port of an embedded MQTT broker (a taken port falls back to a free one). */
@@ -38,11 +42,22 @@ export function parseConfig(
   const graceMs = integer('grace window', 0, 600_000);
   const rate = integer('rate limit', 0, 10_000_000);
   const mqttMode = (value: string): string => {
-    if (['auto', 'embedded', 'off'].includes(value) || /^(mqtts?|wss?):\/\/./.test(value))
-      return value;
+    if (isMqttMode(value)) return value;
     throw new InvalidArgumentError(
       `mqtt must be auto, embedded, off or a broker URL, got "${value}"`,
     );
+  };
+  const transportList = (value: string): TransportName[] => {
+    const names = value
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
+    const unknown = names.filter((name) => !isTransportName(name));
+    if (unknown.length > 0 || names.length === 0)
+      throw new InvalidArgumentError(
+        `transports must be a comma-separated list of ${TRANSPORT_NAMES.join(', ')}, got "${value}"`,
+      );
+    return [...new Set(names as TransportName[])];
   };
   const fromEnv = <T>(parse: (value: string) => T, ...names: string[]): T | undefined => {
     const name = names.find((candidate) => env[candidate] !== undefined);
@@ -91,6 +106,14 @@ export function parseConfig(
     )
     .addOption(
       new Option(
+        '--transports <list>',
+        `transports to run, comma-separated: ${TRANSPORT_NAMES.join(',')} [env SWITCHYARD_TRANSPORTS]`,
+      )
+        .argParser(transportList)
+        .default(fromEnv(transportList, 'SWITCHYARD_TRANSPORTS') ?? TRANSPORT_NAMES),
+    )
+    .addOption(
+      new Option(
         '--mqtt <mode>',
         'auto (bridge to 127.0.0.1:1883, else embed), embedded, off, or mqtt://host:port [env SWITCHYARD_MQTT]',
       )
@@ -124,6 +147,7 @@ export function parseConfig(
     graceMs: number;
     rateLimit: number;
     rateBurst: number;
+    transports: TransportName[];
     mqtt: string;
     mqttPort: number;
     logLevel: string;
@@ -139,6 +163,7 @@ export function parseConfig(
     graceMs: options.graceMs,
     logLevel: options.logLevel,
     rateLimit: { perSecond: options.rateLimit, burst: options.rateBurst },
+    transports: options.transports,
     mqtt: options.mqtt,
     mqttPort: options.mqttPort,
     ...(origins && origins.length > 0 && { allowedOrigins: origins }),

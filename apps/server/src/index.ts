@@ -11,5 +11,7 @@
  * await server.close();
  * ```
  */
-export { startServer, type StartOptions, type RunningServer } from './server.ts';
+export { startServer, VERSION, type StartOptions, type RunningServer } from './server.ts';
+export { TRANSPORT_NAMES, type TransportName } from './transports.ts';
+export { mqttHalf, isMqttMode, type MqttMode, type MqttModeOptions } from './mqtt-mode.ts';
 export { parseConfig, type ServerConfig } from './config.ts';

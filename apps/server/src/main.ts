@@ -23,6 +23,7 @@ try {
       rateLimit: config.rateLimit.perSecond === 0 ? false : config.rateLimit,
     },
     logger,
+    transports: config.transports,
     mqtt: config.mqtt,
     mqttPort: config.mqttPort,
     ...(config.allowedOrigins && { allowedOrigins: config.allowedOrigins }),

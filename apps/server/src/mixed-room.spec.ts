@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createSignaller, type Signaller } from '@switchyard/signaller';
 import { nextEvent, rawClient, waitUntil } from '@switchyard/testing';
-import { createMemoryServer } from '@switchyard/transport-memory/server';
+import { memoryServer } from '@switchyard/transport-memory/server';
 import { webSocketConnector } from '@switchyard/transport-ws/client';
 import { startServer, type RunningServer } from './server.ts';
 
@@ -16,7 +16,7 @@ afterEach(async () => {
 describe('one hub, several transports', () => {
   it('a memory client (bare) and a ws client (json) meet, each reading the other in its own dialect', async () => {
     server = await startServer({ port: 0, logger: pino({ level: 'silent' }) });
-    const memory = createMemoryServer(server.hub.accept);
+    const memory = memoryServer(server.hub.accept);
     const onMemory = createSignaller(memory.connector, { metadata: 'bare', id: 'mem' });
     const onWs = createSignaller(webSocketConnector(server.url), { metadata: 'json', id: 'web' });
     signallers.push(onMemory, onWs);

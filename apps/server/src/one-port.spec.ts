@@ -23,13 +23,18 @@ describe('switchyard serves every transport on one port', () => {
       mqtt: 'embedded',
       mqttPort: 0,
     });
-    expect(server.mqtt.mode).toBe('embedded');
+    expect(server.transports.halves.map((half) => half.transport)).toEqual([
+      'ws',
+      'socket.io',
+      'sse',
+      'mqtt',
+    ]);
     const viaSocketIo = createSignaller(socketIoConnector(server.url), { id: 'sio' });
     const viaWs = createSignaller(webSocketConnector(server.url), { id: 'web' });
     const viaSse = createSignaller(sseConnector(server.url), { id: 'sse', metadata: 'bare' });
     // the device speaks MQTT over WebSocket at /mqtt on the same port, as a browser would
     const viaMqtt = createSignaller(
-      mqttConnector(`${server.url.replace('http', 'ws')}${server.mqtt.wsPath}`, {
+      mqttConnector(`${server.url.replace('http', 'ws')}/mqtt`, {
         clientId: 'dev',
       }),
       { id: 'dev' },

@@ -1,5 +1,5 @@
 /**
- * Per-connection rate limiting (PROTOCOL §4.2 step 3): a token bucket for the sustained rate and
+ * Per-connection rate limiting (docs/protocol.md §4.2 step 3): a token bucket for the sustained rate and
  * burst, and an abuse detector that trips when a connection stays far over the rate.
  */
 

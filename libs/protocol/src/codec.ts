@@ -1,5 +1,5 @@
 /**
- * The field codec of the rtc-signaller wire format (PROTOCOL §1).
+ * The field codec of the rtc-signaller wire format (docs/protocol.md §1).
  *
  * There is no escaping on the wire: receivers split on every `|`. So the encoder writes `|`
  * inside JSON text as `\u007c` (valid JSON wherever a `|` can occur, which is only inside a

@@ -1,5 +1,5 @@
 /**
- * The `/error` codes (PROTOCOL §3) as typed errors. The same code travels on the wire and in
+ * The `/error` codes (docs/protocol.md §3) as typed errors. The same code travels on the wire and in
  * `SignallingError.code`, so a client can `switch` on it.
  */
 

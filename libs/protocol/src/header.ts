@@ -1,6 +1,6 @@
 /**
  * Header parsing for routing: finds the command, the `/to` target and the sender field with
- * `indexOf`, and never looks at the payload (DESIGN §4). Never throws.
+ * `indexOf`, and never looks at the payload (docs/architecture.md, "Hot path"). Never throws.
  */
 import { SEPARATOR } from './codec.ts';
 

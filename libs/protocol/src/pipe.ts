@@ -1,6 +1,6 @@
 /**
  * The seam between transports and cores: a `Pipe` is one ordered, bidirectional channel of text
- * messages, one protocol message per transport message (DESIGN §2).
+ * messages, one protocol message per transport message (docs/architecture.md, "The seam: Pipe").
  */
 
 /** Why and by whom a pipe closed. */
@@ -53,10 +53,23 @@ export interface ConnectionContext {
 /** What a server half hands its pipes to; in practice `hub.accept`. */
 export type Accept = (pipe: Pipe, context: ConnectionContext) => void;
 
+/**
+ * A transport's server side, whatever it serves from (an HTTP server, data channels, memory):
+ * it hands pipes to an `Accept` and can count and close them.
+ */
+export interface ServerHalf {
+  /** The transport name its pipes carry (`'ws'`, `'sse'`, …). */
+  readonly transport: string;
+  /** Open connections. */
+  readonly connections: number;
+  /** Stops accepting and closes every connection with `code` (default 1001). */
+  close(code?: number): Promise<void>;
+}
+
 /** Opens a client pipe; the signaller calls it once per (re)connection. */
 export type Connector = (options: { readonly signal?: AbortSignal }) => Promise<Pipe>;
 
-/** Close codes (PROTOCOL §4.6), WebSocket numbering; other transports map them. */
+/** Close codes (docs/protocol.md §4.6), WebSocket numbering; other transports map them. */
 export const CloseCode = {
   normal: 1000,
   goingAway: 1001,

@@ -1,5 +1,5 @@
 /**
- * Sender metadata in its two dialects (PROTOCOL §2): `bare` (`/chat|A|…`, rtc-signaller 6.x)
+ * Sender metadata in its two dialects (docs/protocol.md §2): `bare` (`/chat|A|…`, rtc-signaller 6.x)
  * and `json` (`/chat|{"id":"A"}|…`, the overview document and rtc-signaller ≤ 5).
  */
 import { stringifyJson } from './codec.ts';

@@ -1,5 +1,5 @@
 /**
- * The connect/reconnect state machine (PROTOCOL §5): opens pipes through the connector, reports
+ * The connect/reconnect state machine (docs/protocol.md §5): opens pipes through the connector, reports
  * `connected`, `disconnected` and `error`, and after an unintended close reconnects with the
  * injected delay, unless the server refused us in a way a retry would only repeat.
  */

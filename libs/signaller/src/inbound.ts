@@ -50,7 +50,7 @@ export function createReceiver(context: InboundContext): (message: string) => vo
     let isDM = false;
     const header = parseHeader(message);
     if (header.command === '/to') {
-      // whole-field comparison: a prefix of another id never matches (reference Q8)
+      // whole-field comparison: a prefix of another id never matches (docs/conformance.md Q8)
       if (header.target !== myId || header.innerCommand === undefined) return;
       body = wrappedMessage(message, header);
       isDM = true;

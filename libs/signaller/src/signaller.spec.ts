@@ -8,7 +8,7 @@ import type { SignallerError } from './types.ts';
 
 afterEach(leaveAll);
 
-describe('outbound frames (reference client-unit, items 1–11)', () => {
+describe('outbound frames (docs/conformance.md §5.2, items 1–11)', () => {
   it('encodes fields exactly like rtc-signal', async () => {
     const { server, signaller } = await connected();
     signaller.send('/obj', { a: 1, b: [1, 2] }, 'str', 3.5, true);
@@ -81,7 +81,7 @@ describe('outbound frames (reference client-unit, items 1–11)', () => {
   });
 });
 
-describe('inbound processing (items 14–27)', () => {
+describe('inbound processing (docs/conformance.md items 14–27)', () => {
   it('registers a new peer, auto-replies once, updates on re-announce (rtc-signal announce tests)', async () => {
     const { server, signaller, clock } = await connected();
     signaller.announce({ room: 'foo' });
@@ -183,7 +183,7 @@ describe('inbound processing (items 14–27)', () => {
   });
 });
 
-describe('connection lifecycle (items 29–32, Q16, Q17)', () => {
+describe('connection lifecycle (docs/conformance.md items 29–32, Q16, Q17)', () => {
   it('reconnects with the injected delay, re-announces first, then flushes the offline queue', async () => {
     const delays: number[] = [];
     const { server, signaller, clock } = await connected({

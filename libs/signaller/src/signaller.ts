@@ -1,5 +1,5 @@
 /**
- * The signalling client (PROTOCOL §5): rtc-signaller 6.x API and events over any `Connector`.
+ * The signalling client (docs/protocol.md §5): rtc-signaller 6.x API and events over any `Connector`.
  * This file composes the parts: outbound writes and the offline queue, the announce debounce,
  * inbound dispatch (`inbound.ts`) and the connect/reconnect state machine (`connection.ts`).
  */
@@ -96,7 +96,7 @@ export function createSignaller(
   }
 
   function onOpen(pipe: Pipe): void {
-    // re-announce first, so that the queued messages find us in the room (reference Q16);
+    // re-announce first, so that the queued messages find us in the room (docs/conformance.md Q16);
     // an announce still in its debounce window goes out when the window ends instead
     if (announced && !announceTimer.pending) write(announceFrame());
     queue.flush((frame) => pipe.send(frame));

@@ -20,3 +20,4 @@ export { inbox, type Inbox } from './inbox.ts';
 export { waitUntil, quietFor, nextCall } from './wait.ts';
 export { listenHttp, type HttpFixture } from './http.ts';
 export { cleanupStack, type CleanupStack } from './cleanup.ts';
+export { startMosquitto, freePort, type Mosquitto, type MosquittoOptions } from './mosquitto.ts';

@@ -1,9 +1,10 @@
 /**
- * The conformance suite: PROTOCOL §1–5 and the reference §10 behaviours that a client half and
- * a server half show together over one transport. Every transport runs it from a short spec:
+ * The conformance suite: docs/protocol.md §1–§5 and the behaviours of docs/conformance.md §10
+ * that a client half and a server half show together over one transport. Every transport runs
+ * it from a short spec, with the same setup as its pipe-contract suite:
  *
  * ```ts
- * describeConformance('ws', async (hubOptions) => { … return { hub, connector, dispose } });
+ * describeConformance('ws', async (accept) => ({ connector, [Symbol.asyncDispose]: … }));
  * ```
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import {
   type SignallerOptions,
 } from '@switchyard/signaller';
 import type { Connector } from '@switchyard/protocol';
+import type { TransportSetup } from './pipe-contract.ts';
 import { errorCodeOf, rawClient, type RawClient } from './raw-client.ts';
 import { quietFor, waitUntil } from '@switchyard/test-kit';
 import { nextEvent } from './wait.ts';
@@ -25,12 +27,10 @@ const isError = (message: string) => message.startsWith('/error|');
 export interface ConformanceServer {
   readonly hub: Hub;
   readonly connector: Connector;
-  /** Stops the server half and frees its resources. */
-  dispose(): Promise<void>;
 }
 
-/** Mounts the transport's server half on `hub` and returns the client connector. */
-export type ConformanceSetup = (hub: Hub) => Promise<Omit<ConformanceServer, 'hub'>>;
+/** Mounts the transport's server half and returns the client connector (see `TransportSetup`). */
+export type ConformanceSetup = TransportSetup;
 
 /** Options of the suite. */
 export interface ConformanceOptions {
@@ -51,13 +51,14 @@ export function describeConformance(
     });
 
     async function server(hubOptions: HubOptions = {}): Promise<ConformanceServer> {
-      const hub = createHub({ graceMs: 300, ...hubOptions });
-      const mounted = await setup(hub);
+      const limits = { graceMs: 300, ...hubOptions };
+      const hub = createHub(limits);
+      const mounted = await setup(hub.accept, limits);
       cleanups.push(async () => {
         hub.close();
-        await mounted.dispose();
+        await mounted[Symbol.asyncDispose]();
       });
-      return { hub, ...mounted };
+      return { hub, connector: mounted.connector };
     }
 
     function signaller(s: ConformanceServer, opts: SignallerOptions = {}): Signaller {
@@ -84,14 +85,14 @@ export function describeConformance(
     }
 
     describe('announce and discovery', () => {
-      it('replies /roominfo with the member count, counting the announcer (items 24, 33)', async () => {
+      it('replies /roominfo with the member count, counting the announcer (docs/conformance.md items 24, 33)', async () => {
         const s = await server();
         expect(await join(signaller(s), 'r')).toBe(1);
         expect(await join(signaller(s), 'r')).toBe(2);
         expect(await join(signaller(s), 'other')).toBe(1);
       });
 
-      it('concurrent announces: each peer sees every other exactly once; isMaster is consistent (items 14, 27, 28)', async () => {
+      it('concurrent announces: each peer sees every other exactly once; isMaster is consistent (docs/conformance.md items 14, 27, 28)', async () => {
         const s = await server();
         const n = options.concurrentPeers ?? 5;
         const peers = Array.from({ length: n }, () => signaller(s));
@@ -116,7 +117,7 @@ export function describeConformance(
         expect(a.isMaster('stranger')).toBeUndefined();
       });
 
-      it('announce data carries browser attributes and merged custom data; the record has the id (items 7, 15)', async () => {
+      it('announce data carries browser attributes and merged custom data; the record has the id (docs/conformance.md items 7, 15)', async () => {
         const s = await server();
         const a = signaller(s);
         const b = signaller(s);
@@ -135,7 +136,7 @@ export function describeConformance(
         expect(b.attributes.id).toBe(b.id);
       });
 
-      it('debounces announce calls and emits local:announce; a later announce is a peer:update with merged data (items 9, 10, 16)', async () => {
+      it('debounces announce calls and emits local:announce; a later announce is a peer:update with merged data (docs/conformance.md items 9, 10, 16)', async () => {
         const s = await server();
         const a = signaller(s);
         const b = signaller(s);
@@ -158,7 +159,7 @@ export function describeConformance(
         expect(announces).toHaveLength(1);
       });
 
-      it('auto-replies to a broadcast announce but never to a /to announce (items 14, 17)', async () => {
+      it('auto-replies to a broadcast announce but never to a /to announce (docs/conformance.md items 14, 17)', async () => {
         const s = await server();
         const a = signaller(s);
         await join(a, 'r');
@@ -174,7 +175,7 @@ export function describeConformance(
         expect(probe.take().filter((m) => m.startsWith('/to|P|/announce|'))).toEqual([]);
       });
 
-      it('peer:filter with allow=false suppresses the peer (item 18)', async () => {
+      it('peer:filter with allow=false suppresses the peer (docs/conformance.md item 18)', async () => {
         const s = await server();
         const a = signaller(s);
         a.on('peer:filter', (_id, filter) => (filter.allow = filter['name'] !== 'blocked'));
@@ -188,7 +189,7 @@ export function describeConformance(
         expect(announced).toEqual(['fine']);
       });
 
-      it('custom ids, numbers included (items 12, 27)', async () => {
+      it('custom ids, numbers included (docs/conformance.md items 12, 27)', async () => {
         const s = await server();
         const one = signaller(s, { id: 1 });
         const two = signaller(s, { id: 2 });
@@ -204,7 +205,7 @@ export function describeConformance(
         expect((await got)[0]).toEqual({ n: 1 });
       });
 
-      it('may announce before the transport is open, or connect later with autoconnect false (items 13, 32)', async () => {
+      it('may announce before the transport is open, or connect later with autoconnect false (docs/conformance.md items 13, 32)', async () => {
         const s = await server();
         const early = signaller(s);
         expect(await join(early, 'r')).toBe(1);
@@ -219,7 +220,7 @@ export function describeConformance(
     });
 
     describe('messages', () => {
-      it('broadcasts reach every other member of the room only (items 22, 37)', async () => {
+      it('broadcasts reach every other member of the room only (docs/conformance.md items 22, 37)', async () => {
         const s = await server();
         const [a, b, c, d] = [signaller(s), signaller(s), signaller(s), signaller(s)];
         await join(a, 'r');
@@ -246,7 +247,7 @@ export function describeConformance(
         expect(got.sort()).toEqual(['b:{"text":"x|y"}', 'c:{"text":"x|y"}']);
       });
 
-      it('/to reaches only its target, and only inside the room (items 20, 21, 39)', async () => {
+      it('/to reaches only its target, and only inside the room (docs/conformance.md items 20, 21, 39)', async () => {
         const s = await server();
         const [a, b, c] = [signaller(s), signaller(s), signaller(s)];
         await join(a, 'r');
@@ -266,7 +267,7 @@ export function describeConformance(
         expect(got).toEqual([]);
       });
 
-      it('falsy and mixed arguments survive the trip (items 1, 3, 4)', async () => {
+      it('falsy and mixed arguments survive the trip (docs/conformance.md items 1, 3, 4)', async () => {
         const s = await server();
         const [a, b] = [signaller(s), signaller(s)];
         await join(a, 'r');
@@ -282,7 +283,7 @@ export function describeConformance(
         expect(args).toEqual([[0], [''], [false], [null, [1, 2], 'str', 3.5], []]);
       });
 
-      it('keeps per-sender order (PROTOCOL §4.2)', async () => {
+      it('keeps per-sender order (docs/protocol.md §4.2)', async () => {
         const s = await server({ rateLimit: false });
         const [a, b] = [signaller(s), signaller(s)];
         await join(a, 'r');
@@ -294,7 +295,7 @@ export function describeConformance(
         expect(got).toEqual(Array.from({ length: 300 }, (_, i) => i));
       });
 
-      it('a json client and a bare client understand each other (PROTOCOL §2)', async () => {
+      it('a json client and a bare client understand each other (docs/protocol.md §2)', async () => {
         const s = await server();
         const json = signaller(s, { metadata: 'json' });
         const bare = signaller(s, { metadata: 'bare' });
@@ -318,7 +319,7 @@ export function describeConformance(
     });
 
     describe('departures and reconnects', () => {
-      it('leave() sends /leave, closes, emits disconnected, and does not reconnect (items 11, 25)', async () => {
+      it('leave() sends /leave, closes, emits disconnected, and does not reconnect (docs/conformance.md items 11, 25)', async () => {
         const s = await server();
         const [a, b] = [signaller(s), signaller(s)];
         await join(a, 'r');
@@ -337,7 +338,7 @@ export function describeConformance(
         expect(s.hub.roomMembers('r')).toEqual([String(b.id)]);
       });
 
-      it('a hard disconnect becomes /leave after the grace window; a return inside it loses nothing (§4.4)', async () => {
+      it('a hard disconnect becomes /leave after the grace window; a return inside it loses nothing (docs/protocol.md §4.4)', async () => {
         const s = await server({ graceMs: 400 });
         const a = signaller(s);
         await join(a, 'r');
@@ -363,7 +364,7 @@ export function describeConformance(
         expect(s.hub.roomMembers('r')).toEqual([String(a.id)]);
       });
 
-      it('moving rooms tells the old room with /leave (PROTOCOL §4.2, items 36, 42)', async () => {
+      it('moving rooms tells the old room with /leave (docs/protocol.md §4.2, items 36, 42)', async () => {
         const s = await server();
         const [a, b] = [signaller(s), signaller(s)];
         await join(a, 'one');
@@ -375,7 +376,7 @@ export function describeConformance(
         expect(s.hub.roomMembers('two')).toEqual([String(b.id)]);
       });
 
-      it('reconnects after the server drops it, re-announces first, then flushes the offline queue (items 29, 30; Q16)', async () => {
+      it('reconnects after the server drops it, re-announces first, then flushes the offline queue (docs/conformance.md items 29, 30; docs/conformance.md Q16)', async () => {
         const s = await server({ graceMs: 2000 });
         const [a, b] = [signaller(s), signaller(s)];
         await join(a, 'r');
@@ -396,7 +397,7 @@ export function describeConformance(
       });
     });
 
-    describe('the server refuses bad input and the room keeps working (Q19, E1–E18)', () => {
+    describe('the server refuses bad input and the room keeps working (docs/conformance.md Q19, E1–E18)', () => {
       it('answers each bad frame with its /error', async () => {
         const s = await server({ maxFrameBytes: 4096 });
         const idle = await raw(s);
@@ -454,7 +455,7 @@ export function describeConformance(
         expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i));
       });
 
-      it('binds ids: a second live connection cannot take or speak as a held id (Q20, Q21)', async () => {
+      it('binds ids: a second live connection cannot take or speak as a held id (docs/conformance.md Q20, Q21)', async () => {
         const s = await server();
         const a = signaller(s);
         await join(a, 'r');
@@ -469,7 +470,7 @@ export function describeConformance(
         expect(a.readyState).toBe('connected');
       });
 
-      it('relays bare frames byte-identical (item 40)', async () => {
+      it('relays bare frames byte-identical (docs/conformance.md item 40)', async () => {
         const s = await server();
         const x = await raw(s, ['X', 'r']);
         const y = await raw(s, ['Y', 'r']);

@@ -5,11 +5,11 @@
  * @example
  * ```ts
  * import { describeConformance } from '@switchyard/testing';
- * import { createMemoryServer } from '@switchyard/transport-memory/server';
+ * import { memoryServer } from '@switchyard/transport-memory/server';
  *
- * describeConformance('memory', async (hub) => {
- *   const server = createMemoryServer(hub.accept);
- *   return { connector: server.connector, dispose: () => server.close() };
+ * describeConformance('memory', async (accept) => {
+ *   const server = memoryServer(accept);
+ *   return { connector: server.connector, [Symbol.asyncDispose]: () => server.close() };
  * });
  * ```
  */
@@ -19,6 +19,15 @@ export {
   type ConformanceSetup,
   type ConformanceOptions,
 } from './conformance.ts';
+export {
+  describePipeContract,
+  type ContractTransport,
+  type ContractServer,
+  type ContractCapability,
+  type RawPeer,
+  type TransportSetup,
+} from './pipe-contract.ts';
+export { serveHalves, muteServer, type ServedFixture, type MuteServer } from './serve.ts';
 export { rawClient, errorCodeOf, type RawClient } from './raw-client.ts';
 export { nextEvent } from './wait.ts';
 export * from '@switchyard/test-kit';

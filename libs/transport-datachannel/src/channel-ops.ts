@@ -2,7 +2,13 @@
  * Pipe operations for the two channel shapes, as prototype methods: a server holds one per
  * connection, and per-connection closures would cost memory.
  */
-import { definePipe, errorMessage, type PipeHandle, type PipeOps } from '@switchyard/protocol';
+import {
+  debugLogger,
+  definePipe,
+  type Logger,
+  type PipeHandle,
+  type PipeOps,
+} from '@switchyard/protocol';
 import {
   closeChannel,
   isSimplePeer,
@@ -25,6 +31,9 @@ import {
  */
 export const READY = '\u0006';
 
+/** The logger both halves use unless given one. */
+export const defaultLog: Logger = debugLogger('switchyard:datachannel');
+
 /** Which half wraps the channel. */
 export type Role = 'server' | 'client';
 
@@ -32,12 +41,15 @@ export type Role = 'server' | 'client';
 export interface BindOptions {
   /** Close the pipe when this connection fails; `isAlive` is false while it is disconnected. */
   readonly peerConnection?: PeerConnectionLike | undefined;
-  /** The server answers binary with `/error malformed` and READY with READY; the client drops binary. */
+  /**
+   * The server reports binary as unreadable (the hub answers `/error malformed` inside its rate
+   * limit) and answers READY with READY; the client drops binary with a debug line.
+   */
   readonly role: Role;
   /** Client: the far side answered READY. */
   readonly onReady?: (() => void) | undefined;
-  /** Debug notes (binary input dropped, peer connection failed). */
-  readonly debug?: ((message: string) => void) | undefined;
+  /** Debug lines (binary input dropped, peer connection failed). */
+  readonly log: Logger;
 }
 
 /** What both ops classes share for delivering input. */
@@ -57,21 +69,11 @@ function receiveText(receiver: Receiver, message: string): void {
   }
 }
 
-const BINARY_REFUSED = errorMessage('malformed', 'binary messages are not accepted; send text');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function refuseBinary(receiver: Receiver): void {
-  if (receiver.options.role === 'client') {
-    receiver.options.debug?.(
-      'switchyard:datachannel ignored a binary message (the protocol is text only)',
-    );
-    return;
-  }
-  try {
-    receiver.send(BINARY_REFUSED);
-  } catch {
-    // the channel closed meanwhile; nobody is left to tell
-  }
+  if (receiver.options.role === 'server') return receiver.handle.unreadable('binary messages');
+  receiver.options.log('debug', 'ignored a binary message (the protocol is text only)');
 }
 
 function asError(value: unknown, fallback: string): Error {
@@ -124,7 +126,7 @@ class DataChannelOps implements PipeOps, ChannelEventListener, Receiver {
     } else if (event.type === 'close') {
       this.finish({});
     } else if (this.options.peerConnection && peerState(this.options.peerConnection) === 'gone') {
-      this.options.debug?.('switchyard:datachannel peer connection failed; closing the pipe');
+      this.options.log('debug', 'peer connection failed; closing the pipe');
       closeChannel(this.channel);
       this.finish({ error: new Error('the peer connection failed') });
     }
@@ -187,10 +189,14 @@ class SimplePeerOps implements PipeOps, Receiver {
     this.peer.on('iceStateChange', onPeerIceState as EmitterListener);
   }
 
+  private get objectMode(): boolean {
+    return this.peer.readableObjectMode ?? this.peer._readableState?.objectMode ?? false;
+  }
+
   data(chunk: unknown): void {
     if (typeof chunk === 'string') return receiveText(this, chunk);
     // without objectMode simple-peer hands text over as Buffers too: valid UTF-8 counts as text
-    if (chunk instanceof Uint8Array && !this.peer.readableObjectMode) {
+    if (chunk instanceof Uint8Array && !this.objectMode) {
       let text: string | undefined;
       try {
         text = utf8.decode(chunk);

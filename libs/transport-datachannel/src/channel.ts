@@ -53,8 +53,13 @@ export interface SimplePeerLike {
   readonly connected: boolean;
   readonly destroyed: boolean;
   readonly bufferSize: number;
-  /** True when created with `objectMode: true`: text then arrives as strings, binary as Buffers. */
+  /**
+   * True when created with `objectMode: true`: text then arrives as strings, binary as Buffers.
+   * simple-peer's streams (`readable-stream` 3) lack this getter: see `_readableState`.
+   */
   readonly readableObjectMode?: boolean;
+  /** Where `readable-stream` keeps `objectMode`. */
+  readonly _readableState?: { readonly objectMode?: boolean };
   send(data: string): void;
   destroy(error?: Error): void;
   on(event: string, listener: EmitterListener): unknown;
@@ -107,47 +112,49 @@ export function assertReliable(channel: ChannelLike): void {
 
 /**
  * Calls `onOpen` synchronously inside the channel's open event (so its listeners are in place
- * before any message is dispatched), or `onFail` on close, error, timeout or abort.
+ * before any message is dispatched; at once if it is open already), or `onEnd` when the channel
+ * closes or fails first. Returns the function that stops watching; deadlines and aborts are
+ * the caller's (`openWithin`).
  */
-export function watchOpen(
+export function onceOpen(
   channel: ChannelLike,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
   onOpen: () => void,
-  onFail: (error: Error) => void,
-): void {
-  if (signal?.aborted) return onFail(new Error('aborted'));
-  if (isOpen(channel)) return onOpen();
-  if (isEnded(channel)) return onFail(new Error('the data channel is closed'));
-  let settled = false;
-  const settle = (error?: Error) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
+  onEnd: (error: Error) => void,
+): () => void {
+  if (isOpen(channel)) {
+    onOpen();
+    return () => undefined;
+  }
+  if (isEnded(channel)) {
+    onEnd(new Error('the data channel is closed'));
+    return () => undefined;
+  }
+  let watching = true;
+  const stop = () => {
+    if (!watching) return;
+    watching = false;
     if (isSimplePeer(channel)) {
       channel.removeListener('connect', onConnect);
-      channel.removeListener('close', onEnd);
-      channel.removeListener('error', onEnd);
+      channel.removeListener('close', onClosed);
+      channel.removeListener('error', onClosed);
     } else
       for (const type of ['open', 'close', 'error']) channel.removeEventListener(type, watcher);
-    if (error) onFail(error);
-    else onOpen();
   };
-  const onAbort = () => settle(new Error('aborted'));
-  const onConnect = () => settle();
-  const onEnd = () => settle(new Error('the data channel closed before it opened'));
+  const onConnect = () => {
+    stop();
+    onOpen();
+  };
+  const onClosed = () => {
+    stop();
+    onEnd(new Error('the data channel closed before it opened'));
+  };
   const watcher: ChannelEventListener = {
-    handleEvent: (event) => (event.type === 'open' ? settle() : onEnd()),
+    handleEvent: (event) => (event.type === 'open' ? onConnect() : onClosed()),
   };
-  const timer = setTimeout(
-    () => settle(new Error(`the data channel did not open within ${timeoutMs} ms`)),
-    timeoutMs,
-  );
-  signal?.addEventListener('abort', onAbort, { once: true });
   if (isSimplePeer(channel)) {
     channel.on('connect', onConnect);
-    channel.on('close', onEnd);
-    channel.on('error', onEnd);
+    channel.on('close', onClosed);
+    channel.on('error', onClosed);
   } else for (const type of ['open', 'close', 'error']) channel.addEventListener(type, watcher);
+  return stop;
 }

@@ -1,19 +1,27 @@
 /**
  * Client half of the data-channel transport: an ordered, reliable `RTCDataChannel` (browser,
  * `@roamhq/wrtc`) or a `simple-peer` instance, wrapped as a `Pipe`. Text only; a binary message
- * is dropped with a debug note. The pipe closes with the channel, or with the peer connection
+ * is dropped with a debug line. The pipe closes with the channel, or with the peer connection
  * when it fails.
  */
-import type { Connector, Pipe } from '@switchyard/protocol';
+import {
+  ConnectRefusedError,
+  openWithin,
+  type Connector,
+  type Logger,
+  type Pipe,
+  type PipeHandle,
+} from '@switchyard/protocol';
 import {
   assertReliable,
   closeChannel,
+  DATA_CHANNEL_LABEL,
   isOpen,
-  watchOpen,
+  onceOpen,
   type ChannelLike,
   type PeerConnectionLike,
 } from './channel.ts';
-import { bindChannel, READY } from './channel-ops.ts';
+import { bindChannel, defaultLog, READY } from './channel-ops.ts';
 
 export { DATA_CHANNEL_LABEL, type ChannelLike, type PeerConnectionLike } from './channel.ts';
 
@@ -24,13 +32,16 @@ export interface DataChannelPipeOptions {
    * false while it is disconnected. simple-peer watches its own connection. @default none
    */
   readonly peerConnection?: PeerConnectionLike;
-  /** Debug notes, e.g. a dropped binary message. @default no-op */
-  readonly debug?: (message: string) => void;
+  /** Debug lines, e.g. a dropped binary message. @default debugLogger('switchyard:datachannel') */
+  readonly log?: Logger;
 }
 
 /** Options of {@link dataChannelConnector}. */
 export interface DataChannelConnectorOptions extends DataChannelPipeOptions {
-  /** Give up when the channel has not opened after this long (the channel is then closed). @default 10000 */
+  /**
+   * Give up (`ConnectTimeoutError`) when the channel is not open and answered by the far side's
+   * server half after this long; the channel is then closed. @default 10000
+   */
   readonly openTimeoutMs?: number;
 }
 
@@ -48,73 +59,74 @@ export function dataChannelPipe(channel: ChannelLike, options: DataChannelPipeOp
   if (!isOpen(channel)) {
     throw new TypeError('dataChannelPipe needs an open channel; use dataChannelConnector');
   }
-  return bindChannel(channel, { ...options, role: 'client' }).pipe;
+  return bindChannel(channel, { ...options, role: 'client', log: options.log ?? defaultLog }).pipe;
 }
 
 /**
  * A `Connector` over data channels: each connection calls `open` for a channel (for example
  * `() => pc.createDataChannel('switchyard')`, so a reconnect opens a fresh channel on the same
  * peer connection), waits until it is open and the far side's server half has answered the
- * readiness probe, and wraps it.
+ * readiness probe, and wraps it. One deadline covers `open`, the channel opening and the answer
+ * (`ConnectTimeoutError`); an abort rejects with the signal's reason; a channel that closes
+ * first rejects with `ConnectRefusedError`. A channel the attempt gave up on is closed.
  */
 export function dataChannelConnector(
   open: OpenDataChannel,
   options: DataChannelConnectorOptions = {},
 ): Connector {
   const timeoutMs = options.openTimeoutMs ?? 10_000;
-  return async ({ signal } = {}) => {
-    signal?.throwIfAborted();
-    const deadline = Date.now() + timeoutMs;
-    const channel = await open(signal ? { signal } : {});
-    assertReliable(channel);
-    return new Promise<Pipe>((resolve, reject) => {
-      const fail = (error: Error) => {
-        closeChannel(channel);
-        reject(error);
+  const log = options.log ?? defaultLog;
+  const target = `data channel ${DATA_CHANNEL_LABEL}`;
+  return ({ signal } = {}) =>
+    openWithin<Pipe>({ target, timeoutMs, signal }, (attempt) => {
+      let channel: ChannelLike | undefined;
+      let handle: PipeHandle | undefined;
+      let stop = () => undefined as void;
+      const start = (opened: ChannelLike) => {
+        channel = opened;
+        assertReliable(opened);
+        stop = onceOpen(
+          opened,
+          () => {
+            const bound = bindChannel(opened, {
+              ...options,
+              role: 'client',
+              log,
+              onReady: () => {
+                offClose();
+                attempt.resolve(bound.pipe);
+              },
+            });
+            handle = bound;
+            const offClose = bound.pipe.onClose(() =>
+              attempt.reject(new ConnectRefusedError(target, 'the data channel closed')),
+            );
+            try {
+              bound.pipe.send(READY);
+            } catch (error) {
+              attempt.reject(error as Error);
+            }
+          },
+          (error) => attempt.reject(new ConnectRefusedError(target, error.message)),
+        );
       };
-      watchOpen(
-        channel,
-        Math.max(0, deadline - Date.now()),
-        signal,
-        () => awaitReady(channel, options, deadline, signal).then(resolve, fail),
-        fail,
+      void (async () => open(signal ? { signal } : {}))().then(
+        (opened) => {
+          // given up meanwhile (timeout, abort): the channel is ours to close
+          if (attempt.settled) return closeChannel(opened);
+          try {
+            start(opened);
+          } catch (error) {
+            attempt.reject(error as Error);
+          }
+        },
+        (error: unknown) =>
+          attempt.reject(error instanceof Error ? error : new Error(String(error))),
       );
+      return () => {
+        stop();
+        if (handle) handle.pipe.close();
+        else if (channel) closeChannel(channel);
+      };
     });
-  };
-}
-
-/** Binds the open channel, probes the far side and resolves once it answered. */
-function awaitReady(
-  channel: ChannelLike,
-  options: DataChannelPipeOptions,
-  deadline: number,
-  signal: AbortSignal | undefined,
-): Promise<Pipe> {
-  return new Promise<Pipe>((resolve, reject) => {
-    let settled = false;
-    const settle = (error?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      offClose();
-      if (error) {
-        handle.pipe.close();
-        reject(error);
-      } else resolve(handle.pipe);
-    };
-    const onAbort = () => settle(new Error('aborted'));
-    const handle = bindChannel(channel, { ...options, role: 'client', onReady: () => settle() });
-    const offClose = handle.pipe.onClose(() => settle(new Error('the data channel closed')));
-    const timer = setTimeout(
-      () => settle(new Error('the far side did not answer on the data channel in time')),
-      Math.max(0, deadline - Date.now()),
-    );
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      handle.pipe.send(READY);
-    } catch (error) {
-      settle(error as Error);
-    }
-  });
 }

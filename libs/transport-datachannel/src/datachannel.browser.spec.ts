@@ -148,7 +148,7 @@ it('a hub inside Chromium serves Node peers (wrtc) and peers in the tab over rea
 // half in Node (wrtc): each connection is a fresh pair, its answer relayed through Playwright
 const answerers = new Map<string, (offer: string) => Promise<string>>();
 let answering: Promise<unknown> | undefined;
-describeConformance('datachannel, client half in Chromium', async (hub) => {
+describeConformance('datachannel, client half in Chromium', async (accept) => {
   answering ??= browser!.page.exposeFunction(
     '__dataChannelAnswer',
     (target: string, offer: string) => answerers.get(target)!(offer),
@@ -159,7 +159,7 @@ describeConformance('datachannel, client half in Chromium', async (hub) => {
   answerers.set(target, async (offer) => {
     const pc = serverSide.peerConnection();
     pc.addEventListener('datachannel', ({ channel }) =>
-      attachDataChannel(channel, hub.accept, {}, { peerConnection: pc }),
+      attachDataChannel(channel, accept, {}, { peerConnection: pc }),
     );
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     await pc.setLocalDescription(await pc.createAnswer());
@@ -168,7 +168,7 @@ describeConformance('datachannel, client half in Chromium', async (hub) => {
   });
   return {
     connector: browser!.connector(target),
-    async dispose() {
+    async [Symbol.asyncDispose]() {
       answerers.delete(target);
       serverSide.close();
     },

@@ -5,7 +5,7 @@ import { createHub } from '@switchyard/hub';
 import type { CloseInfo, Pipe } from '@switchyard/protocol';
 import { createSignaller } from '@switchyard/signaller';
 import { errorCodeOf, nextEvent, rawClient, waitUntil } from '@switchyard/testing';
-import { createMemoryServer } from '@switchyard/transport-memory/server';
+import { memoryServer } from '@switchyard/transport-memory/server';
 import { DATA_CHANNEL_LABEL } from './channel.ts';
 import { attachDataChannel } from './server.ts';
 import { createWebRtcKit, isLoopbackCandidate, loopbackSdp } from './webrtc.test-helper.ts';
@@ -75,7 +75,7 @@ function guest(id: string, room: string, accept: (pipe: Pipe) => void): Guest {
 
 it('a peer killed with SIGKILL: its liveness probe fails once ICE disconnects, and its pipe closes when the connection fails', async () => {
   const hub = createHub({ graceMs: 300, livenessTimeoutMs: 500 });
-  const local = createMemoryServer(hub.accept);
+  const local = memoryServer(hub.accept);
   const watcher = createSignaller(local.connector, { id: 'W' });
   try {
     const info = nextEvent(watcher, 'roominfo');

@@ -43,7 +43,9 @@ export {
 } from './client.ts';
 export {
   attachDataChannel,
+  dataChannelServer,
   relayDataChannel,
+  type DataChannelServer,
   type DataChannelContext,
   type DataChannelServerHandle,
   type DataChannelServerOptions,

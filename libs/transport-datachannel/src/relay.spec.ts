@@ -1,13 +1,18 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type SimplePeer from 'simple-peer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '@switchyard/hub';
 import type { Connector, Pipe } from '@switchyard/protocol';
 import { createSignaller, type Signaller, type SignallerOptions } from '@switchyard/signaller';
-import { errorCodeOf, nextEvent, quietFor, rawClient, waitUntil } from '@switchyard/testing';
+import {
+  errorCodeOf,
+  nextEvent,
+  quietFor,
+  rawClient,
+  serveHalves,
+  waitUntil,
+} from '@switchyard/testing';
 import { webSocketConnector } from '@switchyard/transport-ws/client';
-import { attachWebSocket } from '@switchyard/transport-ws/server';
+import { webSocketServer } from '@switchyard/transport-ws/server';
 import { DATA_CHANNEL_LABEL } from './channel.ts';
 import { dataChannelConnector } from './client.ts';
 import { relayDataChannel, type DataChannelServerHandle } from './server.ts';
@@ -33,19 +38,15 @@ describe('relay: C reaches room R only through B', () => {
 
   async function setup(upstream?: (ws: Connector) => Connector): Promise<Setup> {
     const hub = createHub({ graceMs: 300 });
-    const server: Server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const ws = attachWebSocket(server, hub.accept);
+    const served = await serveHalves(hub.accept, [webSocketServer()]);
     const kit = createWebRtcKit();
     cleanups.push(async () => {
       kit.close();
       hub.close();
-      await ws.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await served.close();
       expect(kit.open).toBe(0);
     });
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const url = served.url('/');
     const relayed: Setup['relayed'] = [];
     const pcB = kit.peerConnection();
     const pcC = kit.peerConnection();

@@ -9,20 +9,25 @@
  */
 import {
   CloseCode,
+  errorMessage,
+  openWithin,
   type Accept,
   type ConnectionContext,
   type Connector,
+  type Logger,
   type Pipe,
+  type ServerHalf,
 } from '@switchyard/protocol';
 import {
   assertReliable,
   closeChannel,
+  DATA_CHANNEL_LABEL,
+  onceOpen,
   TRANSPORT,
-  watchOpen,
   type ChannelLike,
   type PeerConnectionLike,
 } from './channel.ts';
-import { bindChannel, READY } from './channel-ops.ts';
+import { bindChannel, defaultLog, READY } from './channel-ops.ts';
 
 export { DATA_CHANNEL_LABEL, type ChannelLike, type PeerConnectionLike } from './channel.ts';
 
@@ -32,8 +37,8 @@ export interface DataChannelServerOptions {
   readonly peerConnection?: PeerConnectionLike;
   /** Close a channel that has not opened after this long. @default 10000 */
   readonly openTimeoutMs?: number;
-  /** Debug notes. @default no-op */
-  readonly debug?: (message: string) => void;
+  /** Debug lines (a channel given up on, a relay closing). @default debugLogger('switchyard:datachannel') */
+  readonly log?: Logger;
 }
 
 /** Options of {@link relayDataChannel}. */
@@ -51,8 +56,10 @@ export interface DataChannelRelayOptions extends DataChannelServerOptions {
 export interface DataChannelServerHandle {
   /** `opening` until the channel (and, for a relay, the upstream pipe) is open. */
   readonly state: 'opening' | 'open' | 'closed';
+  /** Resolves once the handle is closed, whoever closed it. */
+  readonly closed: Promise<void>;
   /** Closes the channel (and a relay's upstream pipe); resolves once the handle is closed. */
-  close(): Promise<void>;
+  close(code?: number): Promise<void>;
 }
 
 /** Tells a client that probed before we listened that we do now (see `READY`). */
@@ -64,12 +71,37 @@ function sayReady(pipe: Pipe): void {
   }
 }
 
+/**
+ * Runs `onOpen` synchronously inside the channel's open event, or rejects on close, error,
+ * timeout (`ConnectTimeoutError`) or abort (the signal's reason).
+ */
+function channelOpened(
+  channel: ChannelLike,
+  timeoutMs: number,
+  signal: AbortSignal,
+  onOpen: () => void,
+): Promise<void> {
+  return openWithin<void>(
+    { target: `data channel ${DATA_CHANNEL_LABEL}`, timeoutMs, signal },
+    (attempt) =>
+      onceOpen(
+        channel,
+        () => {
+          onOpen();
+          attempt.resolve();
+        },
+        attempt.reject,
+      ),
+  );
+}
+
 /** What the hub learns about a data-channel connection besides its transport. */
 export type DataChannelContext = Partial<Omit<ConnectionContext, 'transport'>>;
 
 /**
  * Serves `channel` with a local hub: once open it is handed to `accept` (usually `hub.accept`)
- * as a pipe with transport `'datachannel'`. Binary messages are answered with `/error malformed`.
+ * as a pipe with transport `'datachannel'`. Binary messages are reported as unreadable, so the
+ * hub answers them with `/error malformed` inside its rate limit.
  * @throws TypeError for an unordered or partially reliable channel.
  */
 export function attachDataChannel(
@@ -84,33 +116,29 @@ export function attachDataChannel(
   let markClosed!: () => void;
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const abort = new AbortController();
-  watchOpen(
-    channel,
-    options.openTimeoutMs ?? 10_000,
-    abort.signal,
-    () => {
-      pipe = bindChannel(channel, { ...options, role: 'server' }).pipe;
-      sayReady(pipe);
-      state = 'open';
-      pipe.onClose(() => {
-        state = 'closed';
-        markClosed();
-      });
-      accept(pipe, { ...context, transport: TRANSPORT });
-    },
-    (error) => {
-      options.debug?.(`switchyard:datachannel not attached: ${error.message}`);
+  const log = options.log ?? defaultLog;
+  channelOpened(channel, options.openTimeoutMs ?? 10_000, abort.signal, () => {
+    pipe = bindChannel(channel, { ...options, role: 'server', log }).pipe;
+    sayReady(pipe);
+    state = 'open';
+    pipe.onClose(() => {
       state = 'closed';
-      closeChannel(channel);
       markClosed();
-    },
-  );
+    });
+    accept(pipe, { ...context, transport: TRANSPORT });
+  }).catch((error: Error) => {
+    log('debug', 'data channel not attached', { error: error.message });
+    state = 'closed';
+    closeChannel(channel);
+    markClosed();
+  });
   return {
     get state() {
       return state;
     },
-    close() {
-      if (pipe) pipe.close(CloseCode.goingAway, 'server shutting down');
+    closed,
+    close(code = CloseCode.goingAway) {
+      if (pipe) pipe.close(code, 'server shutting down');
       else abort.abort();
       return closed;
     },
@@ -120,8 +148,9 @@ export function attachDataChannel(
 /**
  * Relays `channel` to a hub through `upstream` (this peer's own connector). Each direction is
  * forwarded verbatim; closing either side closes the other without a `/leave`, so the hub
- * treats it as a hard disconnect and applies its grace window. Binary messages from the far
- * peer are answered with `/error malformed`.
+ * treats it as a hard disconnect and applies its grace window. The upstream hub never sees the
+ * far peer's binary messages: the relay answers each with `/error malformed` itself (a far peer
+ * that floods them and does not read the answers is closed as a slow consumer).
  * @throws TypeError for an unordered or partially reliable channel.
  */
 export function relayDataChannel(
@@ -137,13 +166,14 @@ export function relayDataChannel(
   let up: Pipe | undefined;
   const backlog: string[] = [];
   const abort = new AbortController();
+  const log = options.log ?? defaultLog;
   let markClosed!: () => void;
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
 
   const shutdown = (why: string) => {
     if (state === 'closed') return;
     state = 'closed';
-    options.debug?.(`switchyard:datachannel relay closed: ${why}`);
+    log('debug', 'relay closed', { why });
     abort.abort();
     backlog.length = 0;
     up?.close(CloseCode.normal, 'relayed data channel closed');
@@ -188,27 +218,75 @@ export function relayDataChannel(
     }
   };
 
-  watchOpen(
-    channel,
-    options.openTimeoutMs ?? 10_000,
-    abort.signal,
-    () => {
-      down = bindChannel(channel, { ...options, role: 'server' }).pipe;
-      sayReady(down);
-      down.onMessage(toHub);
-      down.onClose(() => shutdown('data channel closed'));
-      void connectUpstream();
-    },
-    (error) => shutdown(error.message),
-  );
+  channelOpened(channel, options.openTimeoutMs ?? 10_000, abort.signal, () => {
+    down = bindChannel(channel, { ...options, role: 'server', log }).pipe;
+    sayReady(down);
+    down.onMessage(toHub);
+    down.onUnreadable?.((what) =>
+      toPeer(errorMessage('malformed', `${what} are not accepted: send UTF-8 text`)),
+    );
+    down.onClose(() => shutdown('data channel closed'));
+    void connectUpstream();
+  }).catch((error: Error) => shutdown(error.message));
 
   return {
     get state() {
       return state;
     },
+    closed,
     close() {
       shutdown('closed by the relay');
       return closed;
+    },
+  };
+}
+
+/** A hub host's server half for data channels: every channel it serves, counted and closable. */
+export interface DataChannelServer extends ServerHalf {
+  readonly transport: 'datachannel';
+  /**
+   * Serves one channel (see {@link attachDataChannel}); `options` add to the server's, e.g. the
+   * channel's `peerConnection`. After `close` a channel is closed at once and never reaches
+   * `accept`.
+   */
+  serve(
+    channel: ChannelLike,
+    context?: DataChannelContext,
+    options?: DataChannelServerOptions,
+  ): DataChannelServerHandle;
+}
+
+/**
+ * The server half for a hub running inside this peer: `serve` each Switchyard channel other
+ * peers open to it; `connections` counts the open ones and `close(code)` closes them all
+ * (data channels carry no code: the far end sees a plain close).
+ */
+export function dataChannelServer(
+  accept: Accept,
+  options: DataChannelServerOptions = {},
+): DataChannelServer {
+  const served = new Set<DataChannelServerHandle>();
+  let closing = false;
+  return {
+    transport: TRANSPORT,
+    serve(channel, context = {}, own = {}) {
+      if (closing) {
+        closeChannel(channel);
+        return { state: 'closed', closed: Promise.resolve(), close: () => Promise.resolve() };
+      }
+      const handle = attachDataChannel(channel, accept, context, { ...options, ...own });
+      served.add(handle);
+      void handle.closed.then(() => served.delete(handle));
+      return handle;
+    },
+    get connections() {
+      let open = 0;
+      for (const handle of served) if (handle.state === 'open') open += 1;
+      return open;
+    },
+    async close(code = CloseCode.goingAway) {
+      closing = true;
+      await Promise.all([...served].map((handle) => handle.close(code)));
     },
   };
 }

@@ -31,12 +31,28 @@ export interface ChannelPair {
   readonly server: RTCDataChannel;
 }
 
+/**
+ * What a negotiation passes on between the two sides: each side's candidates as the other
+ * should see them (see `udpGate`). Without it, loopback candidates pass unchanged.
+ */
+export interface CandidatePath {
+  readonly offerer: (candidate: string) => string;
+  readonly answerer: (candidate: string) => string;
+}
+
 /** Every connection a test makes, closed together (wrtc keeps the process alive otherwise). */
 export interface WebRtcKit extends AsyncDisposable {
   peerConnection(): RTCPeerConnection;
   simplePeer(options?: SimplePeer.Options): SimplePeer.Instance;
-  /** Offers from `offerer` to `answerer` and trickles loopback candidates both ways. */
-  negotiate(offerer: RTCPeerConnection, answerer: RTCPeerConnection | SimplePeer.Instance): void;
+  /**
+   * Offers from `offerer` to `answerer` and trickles loopback candidates both ways; with `path`
+   * every candidate is rewritten by it and none travels in the SDP.
+   */
+  negotiate(
+    offerer: RTCPeerConnection,
+    answerer: RTCPeerConnection | SimplePeer.Instance,
+    path?: CandidatePath,
+  ): void;
   /** Forwards signals between two simple-peers (one of them the initiator). */
   wire(a: SimplePeer.Instance, b: SimplePeer.Instance): void;
   /** Two connected wrtc connections and the open `switchyard` channel between them. */
@@ -51,12 +67,13 @@ function trickle(
   from: RTCPeerConnection,
   ready: Promise<unknown>,
   add: (candidate: RTCIceCandidateInit) => unknown,
+  rewrite: (candidate: string) => string = (candidate) => candidate,
 ): void {
   from.addEventListener('icecandidate', (event) => {
     const candidate = event.candidate;
     if (!candidate || !isLoopbackCandidate(candidate.candidate)) return;
     const init = {
-      candidate: candidate.candidate,
+      candidate: rewrite(candidate.candidate),
       sdpMid: candidate.sdpMid,
       sdpMLineIndex: candidate.sdpMLineIndex,
     };
@@ -64,7 +81,7 @@ function trickle(
   });
 }
 
-/** Creates a kit; dispose it in `afterEach`. */
+/** Creates a kit; `await using` it, or dispose it with the fixture that owns it. */
 export function createWebRtcKit(): WebRtcKit {
   const connections = new Set<RTCPeerConnection>();
   const peers = new Set<SimplePeer.Instance>();
@@ -92,44 +109,69 @@ export function createWebRtcKit(): WebRtcKit {
       peer.once('close', () => peers.delete(peer));
       return peer;
     },
-    negotiate(offerer, answerer) {
+    negotiate(offerer, answerer, path) {
+      // with a path, candidates only trickle (rewritten): none may reach the far side unchanged
+      const sdpOf = (sdp: string) =>
+        path ? sdp.replace(/a=candidate:[^\r]*\r\n/g, '') : loopbackSdp(sdp);
       let answered!: () => void;
       const remoteSet = new Promise<void>((resolve) => (answered = resolve));
       if (answerer instanceof SimplePeer) {
         // simple-peer queues candidates that arrive before its remote description
-        trickle(offerer, Promise.resolve(), (candidate) =>
-          answerer.signal({ type: 'candidate', candidate: candidate as RTCIceCandidate }),
+        trickle(
+          offerer,
+          Promise.resolve(),
+          (candidate) =>
+            answerer.signal({ type: 'candidate', candidate: candidate as RTCIceCandidate }),
+          path?.offerer,
         );
         answerer.on('signal', (data: SimplePeer.SignalData) => {
           const signal = loopbackSignal(data);
           if (!signal) return;
           if ('candidate' in signal && signal.candidate) {
-            void remoteSet.then(() => offerer.addIceCandidate(signal.candidate));
+            const { candidate, sdpMid, sdpMLineIndex } = signal.candidate;
+            const init = {
+              candidate: path ? path.answerer(candidate) : candidate,
+              sdpMid,
+              sdpMLineIndex,
+            };
+            void remoteSet.then(() => offerer.addIceCandidate(init));
           } else if ('sdp' in signal && signal.type === 'answer') {
-            void offerer.setRemoteDescription({ type: 'answer', sdp: signal.sdp! }).then(answered);
+            void offerer
+              .setRemoteDescription({ type: 'answer', sdp: sdpOf(signal.sdp!) })
+              .then(answered);
           }
         });
         void (async () => {
           await offerer.setLocalDescription(await offerer.createOffer());
-          answerer.signal({ type: 'offer', sdp: loopbackSdp(offerer.localDescription!.sdp) });
+          answerer.signal({ type: 'offer', sdp: sdpOf(offerer.localDescription!.sdp) });
         })().catch(() => undefined);
         return;
       }
       let offered!: () => void;
       const answererReady = new Promise<void>((resolve) => (offered = resolve));
-      trickle(offerer, answererReady, (candidate) => answerer.addIceCandidate(candidate));
-      trickle(answerer, remoteSet, (candidate) => offerer.addIceCandidate(candidate));
+      trickle(
+        offerer,
+        answererReady,
+        (candidate) => answerer.addIceCandidate(candidate),
+        path?.offerer,
+      );
+      trickle(
+        answerer,
+        remoteSet,
+        (candidate) => offerer.addIceCandidate(candidate),
+        path?.answerer,
+      );
       void (async () => {
         await offerer.setLocalDescription(await offerer.createOffer());
         await answerer.setRemoteDescription({
           type: 'offer',
-          sdp: loopbackSdp(offerer.localDescription!.sdp),
+          sdp: sdpOf(offerer.localDescription!.sdp),
         });
         offered();
         await answerer.setLocalDescription(await answerer.createAnswer());
         await offerer.setRemoteDescription({
           type: 'answer',
-          sdp: loopbackSdp(answerer.localDescription!.sdp),
+          sdp: sdpOf(answerer.localDescription!.sdp),
         });
         answered();
       })().catch(() => undefined);

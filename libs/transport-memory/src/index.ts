@@ -5,14 +5,14 @@
  * ```ts
  * import { createHub } from '@switchyard/hub';
  * import { createSignaller } from '@switchyard/signaller';
- * import { createMemoryServer } from '@switchyard/transport-memory/server';
+ * import { memoryServer } from '@switchyard/transport-memory/server';
  *
  * const hub = createHub();
- * const server = createMemoryServer(hub.accept);
+ * const server = memoryServer(hub.accept);
  * const alice = createSignaller(server.connector);
  * alice.announce({ room: 'demo' });
  * ```
  */
 export { createMemoryPair, type MemoryPairOptions } from './pair.ts';
-export { createMemoryServer, type MemoryServer } from './server.ts';
+export { memoryServer, type MemoryServer } from './server.ts';
 export { memoryConnector } from './client.ts';

@@ -5,24 +5,25 @@ import {
   type ConnectionContext,
   type Connector,
   type Pipe,
+  type ServerHalf,
 } from '@switchyard/protocol';
 import { createMemoryPair } from './pair.ts';
 
-/** A memory "server": its `connector` opens pipes into `accept`. */
-export interface MemoryServer {
+/** A memory server half: its `connector` opens pipes into `accept`. */
+export interface MemoryServer extends ServerHalf {
+  readonly transport: 'memory';
   readonly connector: Connector;
-  /** Closes every open connection (1001) and refuses new ones. */
-  close(): Promise<void>;
 }
 
 /** Creates a memory server around an `accept` function (usually `hub.accept`). */
-export function createMemoryServer(
+export function memoryServer(
   accept: Accept,
   context: Partial<ConnectionContext> = {},
 ): MemoryServer {
   const open = new Set<Pipe>();
   let closed = false;
   return {
+    transport: 'memory',
     async connector({ signal } = {}) {
       signal?.throwIfAborted();
       if (closed) throw new Error('memory server is closed');
@@ -32,9 +33,12 @@ export function createMemoryServer(
       accept(server, { ...context, transport: 'memory' });
       return client;
     },
-    async close() {
+    get connections() {
+      return open.size;
+    },
+    async close(code = CloseCode.goingAway) {
       closed = true;
-      for (const pipe of open) pipe.close(CloseCode.goingAway, 'server shutting down');
+      for (const pipe of [...open]) pipe.close(code, 'server shutting down');
     },
   };
 }

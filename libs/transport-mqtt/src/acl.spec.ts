@@ -4,42 +4,40 @@
  * another device's messages.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
-import { nextEvent, quietFor, rawClient } from '@switchyard/testing';
+import { describe, expect, it } from 'vitest';
+import {
+  cleanupStack,
+  nextEvent,
+  quietFor,
+  rawClient,
+  type CleanupStack,
+} from '@switchyard/testing';
 import { SHIPPED_ACL, startMosquitto } from './mosquitto.test-helper.ts';
 import { startStack, type Stack } from './stack.test-helper.ts';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
 const BRIDGE_USER = 'switchyard-bridge';
 
-const setups: [string, () => Promise<Stack>][] = [
-  ['the embedded broker', () => startStack({ broker: 'aedes' }, cleanups)],
+/** The stack on one broker; `scope` holds what must outlive the stack (a private Mosquitto). */
+const setups: [string, (scope: CleanupStack) => Promise<Stack>][] = [
+  ['the embedded broker', () => startStack({ broker: 'aedes' })],
   [
     'Mosquitto with mosquitto/acl.conf',
-    async () => {
-      const mosquitto = await startMosquitto({
-        aclFile: SHIPPED_ACL,
-        users: { [BRIDGE_USER]: 'bridge-secret' },
-      });
-      cleanups.push(() => mosquitto[Symbol.asyncDispose]());
-      return startStack(
-        {
-          broker: { url: mosquitto.url },
-          prefix: 'switchyard',
-          bridgeLogin: { clientId: BRIDGE_USER, username: BRIDGE_USER, password: 'bridge-secret' },
-        },
-        cleanups,
+    async (scope) => {
+      const mosquitto = scope.use(
+        await startMosquitto({ aclFile: SHIPPED_ACL, users: { [BRIDGE_USER]: 'bridge-secret' } }),
       );
+      return startStack({
+        broker: { url: mosquitto.url },
+        prefix: 'switchyard',
+        bridgeLogin: { clientId: BRIDGE_USER, username: BRIDGE_USER, password: 'bridge-secret' },
+      });
     },
   ],
 ];
 
 /** An MQTT client that knows the topic layout and means harm; resolves with its CONNACK error. */
 async function hostile(
+  scope: CleanupStack,
   stack: Stack,
   clientId: string,
   options: IClientOptions = {},
@@ -51,7 +49,7 @@ async function hostile(
     clean: true,
     ...options,
   });
-  cleanups.push(() => client.end(true));
+  scope.defer(() => client.end(true));
   const received: string[] = [];
   client.on('message', (topic, payload) => received.push(`${topic} ${payload.toString()}`));
   const refused = await new Promise<Error | undefined>((resolve) => {
@@ -63,16 +61,17 @@ async function hostile(
 
 describe.each(setups)('broker rules: %s', (_name, setup) => {
   it('a hostile client cannot publish as another device, read its messages, or pose as the bridge', async () => {
-    const stack = await setup();
+    await using scope = cleanupStack();
+    await using stack = await setup(scope);
+    await using hostiles = cleanupStack(); // gone before the stack
     const { prefix } = stack;
     const peer = await stack.join(stack.ws, 'r');
-    const victim = await rawClient(stack.mqtt({ clientId: 'victim' }), ['V', 'r']);
-    cleanups.push(() => victim[Symbol.asyncDispose]());
+    await using victim = await rawClient(stack.mqtt({ clientId: 'victim' }), ['V', 'r']);
     const spoofed: unknown[] = [];
     peer.on('message:evil', (value) => spoofed.push(value));
 
     // reading: the victim's down topic, a wildcard over every device, everything
-    const reader = await hostile(stack, 'mallory-reads');
+    const reader = await hostile(hostiles, stack, 'mallory-reads');
     // (refused with 0x80 by the embedded broker; granted by Mosquitto, which then filters)
     await new Promise((resolve) =>
       reader.client.subscribe(
@@ -83,12 +82,12 @@ describe.each(setups)('broker rules: %s', (_name, setup) => {
     );
     // writing: into the victim's up topic, and a fake offline status for it (one client each:
     // the embedded broker disconnects a client after a refused publish, Mosquitto drops silently)
-    const writer = await hostile(stack, 'mallory-writes');
+    const writer = await hostile(hostiles, stack, 'mallory-writes');
     writer.client.publish(`${prefix}/up/victim`, '/evil|V|{"spoofed":true}', { qos: 1 });
-    const faker = await hostile(stack, 'mallory-fakes');
+    const faker = await hostile(hostiles, stack, 'mallory-fakes');
     faker.client.publish(`${prefix}/status/victim`, 'offline', { qos: 1 });
     // and a Last Will aimed at the victim's status, then a crash
-    const willer = await hostile(stack, 'mallory-wills', {
+    const willer = await hostile(hostiles, stack, 'mallory-wills', {
       will: {
         topic: `${prefix}/status/victim`,
         payload: Buffer.from('offline'),
@@ -113,7 +112,7 @@ describe.each(setups)('broker rules: %s', (_name, setup) => {
     expect(stack.hub.roomMembers('r').sort()).toEqual(['V', String(peer.id)].sort());
 
     // the bridge's login needs its secret; its client id is not free to take either
-    const impostor = await hostile(stack, 'mallory-bridge', {
+    const impostor = await hostile(hostiles, stack, 'mallory-bridge', {
       username: BRIDGE_USER,
       password: 'guess',
     });

@@ -2,27 +2,21 @@
  * The bridge across broker trouble: a Mosquitto restart (persistence on, as in the sample
  * config), and a broker that lost the bridge's session.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { nextEvent, quietFor, rawClient, waitUntil } from '@switchyard/testing';
+import { describe, expect, it } from 'vitest';
+import { cleanupStack, nextEvent, quietFor, rawClient, waitUntil } from '@switchyard/testing';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.test-helper.ts';
 import { startMosquitto } from './mosquitto.test-helper.ts';
 import { plainDevice } from './plain-device.test-helper.ts';
-import { discardMqttSession } from './session.ts';
+import { discardMqttSession } from './shared/session.ts';
 import { startStack } from './stack.test-helper.ts';
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 describe('broker trouble', () => {
   it('survives a Mosquitto restart: reconnects, re-subscribes, and a device that comes back keeps its membership', async () => {
-    const mosquitto = await startMosquitto({ persistence: true });
-    cleanups.push(() => mosquitto[Symbol.asyncDispose]());
-    const stack = await startStack(
-      { broker: { url: mosquitto.url }, hub: { graceMs: 3000 } },
-      cleanups,
-    );
+    await using mosquitto = await startMosquitto({ persistence: true });
+    await using stack = await startStack({
+      broker: { url: mosquitto.url },
+      hub: { graceMs: 3000 },
+    });
     const peer = await stack.join(stack.ws, 'r');
     const device = await stack.join(stack.mqtt(), 'r', { reconnectDelay: () => 100 });
     await waitUntil(() => device.peers.has(String(peer.id)), 'the device to know the peer');
@@ -49,26 +43,19 @@ describe('broker trouble', () => {
   });
 
   it('after the broker lost the bridge session, devices that answer the ping stay and the others leave', async () => {
+    await using scope = cleanupStack();
     let proxy: FaultProxy | undefined;
-    const stack = await startStack(
-      {
-        broker: 'aedes',
-        hub: { graceMs: 100 },
-        bridge: { rejoinTimeoutMs: 500 },
-        bridgeVia: async (url) => {
-          proxy = await startFaultProxy(url);
-          cleanups.push(() => proxy![Symbol.asyncDispose]());
-          return proxy.url;
-        },
-      },
-      cleanups,
-    );
+    await using stack = await startStack({
+      broker: 'aedes',
+      hub: { graceMs: 100 },
+      bridge: { rejoinTimeoutMs: 500 },
+      bridgeVia: async (url) => (proxy = scope.use(await startFaultProxy(url))).url,
+    });
     const peer = await stack.join(stack.ws, 'r');
-    const device = await rawClient(stack.mqtt(), ['D', 'r']); // the client half answers ping
-    cleanups.push(() => device[Symbol.asyncDispose]());
-    const mute = await plainDevice(cleanups, stack, 'mute'); // this one does not
+    await using device = await rawClient(stack.mqtt(), ['D', 'r']); // the client half answers ping
+    await using mute = await plainDevice(stack, 'mute'); // this one does not
     mute.say('/announce|M|{"id":"M","room":"r"}');
-    await mute.next();
+    await mute.inbox.next();
 
     // the bridge loses the broker, and the broker loses the bridge's session meanwhile
     proxy!.block();
@@ -78,7 +65,7 @@ describe('broker trouble', () => {
     proxy!.unblock();
 
     expect((await left)[0]).toBe('M');
-    expect(mute.received).toContain('ping');
+    expect(mute.inbox.received).toContain('ping');
     expect(stack.bridge.stats()).toMatchObject({ reconnects: 1, notRejoined: 1, devices: 1 });
     // the bridge subscribed again: the device that answered still reaches the room
     const hello = nextEvent(peer, 'message:hello');

@@ -6,25 +6,17 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
-import { nextEvent, waitUntil } from '@switchyard/testing';
-import { discardMqttSession } from './session.ts';
-import { startStack, SYSTEM_MOSQUITTO } from './stack.test-helper.ts';
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-const { hostname, port } = new URL(SYSTEM_MOSQUITTO);
-const broker = ['-h', hostname, '-p', port, '-V', 'mqttv311'];
+import { describe, expect, it } from 'vitest';
+import { cleanupStack, nextEvent, waitUntil } from '@switchyard/testing';
+import { discardMqttSession } from './shared/session.ts';
+import { startStack } from './stack.test-helper.ts';
 
 describe('a device made of mosquitto-clients', () => {
   it('mosquitto_sub listens, mosquitto_pub talks, and the Last Will of mosquitto_sub becomes /leave', async () => {
-    const stack = await startStack(
-      { broker: { url: SYSTEM_MOSQUITTO }, hub: { graceMs: 300 } },
-      cleanups,
-    );
+    await using stack = await startStack({ broker: 'mosquitto', hub: { graceMs: 300 } });
+    await using scope = cleanupStack();
+    const { hostname, port } = new URL(stack.brokerUrl);
+    const broker = ['-h', hostname, '-p', port, '-V', 'mqttv311'];
     const id = `cli-${randomUUID().slice(0, 8)}`;
     const topic = (kind: string) => `${stack.prefix}/${kind}/${id}`;
     const peer = await stack.join(stack.ws, 'lab');
@@ -38,9 +30,9 @@ describe('a device made of mosquitto-clients', () => {
       ...['-i', id, '-c', '-q', '1', '-d', '-t', topic('down')],
       ...['--will-topic', topic('status'), '--will-payload', 'offline', '--will-qos', '1'],
     ]);
-    cleanups.push(() => discardMqttSession(SYSTEM_MOSQUITTO, id));
+    scope.defer(() => discardMqttSession(stack.brokerUrl, id));
     const exited = new Promise((resolve) => sub.once('exit', resolve));
-    cleanups.push(async () => {
+    scope.defer(async () => {
       if (sub.exitCode === null && sub.signalCode === null) process.kill(sub.pid!, 'SIGKILL');
       await exited;
     });

@@ -1,204 +1,21 @@
 /**
- * Client half of the MQTT transport: MQTT.js over TCP (`mqtt://`, `mqtts://`) in Node, over
- * WebSocket (`ws://…/mqtt`, `wss://`) anywhere. One pipe is one MQTT connection; the signaller
- * owns reconnects, so MQTT.js never reconnects by itself.
- *
- * Sessions are persistent (`clean: false`, QoS 1 both ways), so what the bridge sends while the
- * device is away waits in the broker. A connection that *drops* keeps its session, and the next
- * connection of the same connector resumes it with the same client id; a connection closed on
- * purpose (either side) discards it, so brokers keep nothing for devices that said goodbye.
+ * Client half of the MQTT transport, for devices and browsers: `mqttConnector` turns one MQTT
+ * connection into a pipe (publish `up/<clientId>`, subscribe `down/<clientId>`, Last Will).
  */
-import mqtt from 'mqtt';
-import { definePipe, type CloseInfo, type Connector, type Pipe } from '@switchyard/protocol';
-import { slotPool, type Slot, type SlotPool } from './client-slots.ts';
-import { discardMqttSession, endWithin } from './session.ts';
-import {
+export {
+  mqttConnector,
+  discardMqttSession,
+  type MqttConnector,
+  type MqttConnectorOptions,
+  type DiscardSessionOptions,
+} from './client/connector.ts';
+export {
   DEFAULT_PREFIX,
   deviceTopics,
-  isValidClientId,
-  parseCloseFrame,
-  PING_FRAME,
   Status,
+  PING_FRAME,
+  closeFrame,
+  parseCloseFrame,
+  isValidClientId,
   type DeviceTopics,
-} from './topics.ts';
-
-export { discardMqttSession, type DiscardSessionOptions } from './session.ts';
-export { DEFAULT_PREFIX, deviceTopics, Status, type DeviceTopics } from './topics.ts';
-
-/** Options of {@link mqttConnector}. */
-export interface MqttConnectorOptions {
-  /**
-   * The device's MQTT client id, which is also its topic level. A fixed id allows one open pipe
-   * at a time. @default a random `sy-…` id per concurrent pipe, reused after a drop
-   */
-  readonly clientId?: string;
-  /** Topic prefix. @default 'switchyard' */
-  readonly prefix?: string;
-  readonly username?: string;
-  readonly password?: string;
-  /** MQTT keepalive: the broker publishes the Last Will 1.5× this long after the last packet. @default 30 */
-  readonly keepaliveSeconds?: number;
-  /** Give up opening a connection after this long. @default 10000 */
-  readonly connectTimeoutMs?: number;
-  /** How long a close waits for outstanding PUBACKs before cutting the connection. @default 2000 */
-  readonly closeTimeoutMs?: number;
-}
-
-const QOS1 = { qos: 1 } as const;
-/** WebSocket's "abnormal closure": the connection dropped without a close from either side. */
-const DROPPED = 1006;
-
-/** A `Connector` that also tells when its pipes have finished closing. */
-export interface MqttConnector extends Connector {
-  /**
-   * Resolves once every pipe this connector closed has finished closing, broker sessions
-   * discarded; await it before a process exits. Open pipes are not waited for.
-   */
-  settled(): Promise<void>;
-}
-
-/** A `Connector` that opens one MQTT connection per pipe. */
-export function mqttConnector(url: string, options: MqttConnectorOptions = {}): MqttConnector {
-  if (options.clientId !== undefined && !isValidClientId(options.clientId)) {
-    throw new TypeError(`invalid MQTT client id ${JSON.stringify(options.clientId)}`);
-  }
-  const slots = slotPool(options.clientId);
-  const connector: Connector = async ({ signal } = {}) => {
-    signal?.throwIfAborted();
-    const slot = slots.acquire();
-    try {
-      await slot.settled;
-      return await open(url, slot, options, slots, signal);
-    } catch (error) {
-      slots.release(slot);
-      throw error;
-    }
-  };
-  return Object.assign(connector, { settled: () => slots.settled() });
-}
-
-function open(
-  url: string,
-  slot: Slot,
-  options: MqttConnectorOptions,
-  slots: SlotPool,
-  signal?: AbortSignal,
-): Promise<Pipe> {
-  const topics: DeviceTopics = deviceTopics(options.prefix ?? DEFAULT_PREFIX, slot.clientId);
-  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-  const closeTimeoutMs = options.closeTimeoutMs ?? 2000;
-  const credentials = {
-    ...(options.username !== undefined && { username: options.username }),
-    ...(options.password !== undefined && { password: options.password }),
-  };
-  const client = mqtt.connect(url, {
-    clientId: slot.clientId,
-    clean: false,
-    protocolVersion: 4,
-    keepalive: options.keepaliveSeconds ?? 30,
-    reconnectPeriod: 0,
-    connectTimeout: connectTimeoutMs,
-    resubscribe: false,
-    will: { topic: topics.status, payload: Status.offline, qos: 1, retain: false },
-    ...credentials,
-  });
-  slot.filter.connected();
-
-  let state: 'opening' | 'open' | 'closing' | 'closed' = 'opening';
-  let buffered = 0;
-  // inbound text held until the caller has had a turn to attach listeners
-  let early: string[] | undefined = [];
-
-  const handle = definePipe('mqtt', {
-    send(message) {
-      buffered += message.length;
-      client.publish(topics.up, message, QOS1, () => (buffered -= message.length));
-    },
-    close(code, reason) {
-      finish({ local: true, ...(code !== undefined && { code }), ...(reason && { reason }) });
-    },
-    bufferedAmount: () => buffered,
-  });
-
-  /** Every way a connection ends, in one place; only a drop keeps the session. */
-  function finish(info: CloseInfo): void {
-    if (state === 'closing' || state === 'closed') return;
-    const dropped = info.code === DROPPED;
-    state = dropped ? 'closed' : 'closing';
-    if (!info.local) handle.closed(info);
-    if (dropped) {
-      client.end(true);
-      slots.release(slot);
-      return;
-    }
-    const done = (async () => {
-      if (client.connected) {
-        // `offline` lets the bridge close a pipe that late messages may have reopened
-        client.publish(topics.status, Status.offline, QOS1);
-        await endWithin(client, closeTimeoutMs);
-      } else client.end(true);
-      state = 'closed';
-      if (info.local) handle.closed(info);
-      await discardMqttSession(url, slot.clientId, { ...credentials, timeoutMs: closeTimeoutMs });
-    })();
-    slots.closing(slot, done);
-  }
-
-  function inbound(text: string): void {
-    if (early) {
-      early.push(text);
-      return;
-    }
-    if (text.charCodeAt(0) === 0x2f /* '/' */) return handle.receive(text);
-    if (text === PING_FRAME) {
-      client.publish(topics.status, Status.online, QOS1);
-      return;
-    }
-    const close = parseCloseFrame(text);
-    if (close) finish({ local: false, code: close.code, reason: close.reason });
-  }
-
-  client.on('message', (topic, payload, packet) => {
-    if (topic !== topics.down || state === 'closed') return;
-    if (packet.qos > 0 && slot.filter.isRedelivery(packet.messageId, payload)) return;
-    inbound(payload.toString());
-  });
-
-  return new Promise<Pipe>((resolve, reject) => {
-    const fail = (error: Error) => {
-      if (state !== 'opening') return;
-      state = 'closed';
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      client.end(true);
-      reject(error);
-    };
-    const onAbort = () => fail(new Error('aborted'));
-    const timer = setTimeout(() => fail(new Error('timed out')), connectTimeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    client.on('error', (error) => fail(error));
-    client.on('close', () => {
-      if (state === 'opening') fail(new Error(`could not connect to ${url}`));
-      else if (state === 'open') finish({ local: false, code: DROPPED, reason: 'connection lost' });
-    });
-    client.once('connect', () => {
-      client.subscribe(topics.down, QOS1, (error, granted) => {
-        if (error) return fail(error);
-        if (granted?.[0]?.qos === 128) return fail(new Error(`not allowed to read ${topics.down}`));
-        if (state !== 'opening') return;
-        state = 'open';
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        // after every connect, so a bridge that lost its session knows this device is back
-        client.publish(topics.status, Status.online, QOS1);
-        resolve(handle.pipe);
-        setTimeout(() => {
-          const held = early ?? [];
-          early = undefined;
-          for (const text of held) inbound(text);
-        }, 0);
-      });
-    });
-  });
-}
+} from './shared/topics.ts';

@@ -3,21 +3,10 @@
  * ends, the bridge's own resends made harmless by QoS 2. Each case loses one real MQTT packet
  * (through a fault proxy) and checks that the resend really crossed the wire.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { nextEvent, quietFor, rawClient, waitUntil } from '@switchyard/testing';
+import { describe, expect, it } from 'vitest';
+import { cleanupStack, nextEvent, quietFor, rawClient, waitUntil } from '@switchyard/testing';
 import { PacketType, startFaultProxy, type FaultProxy } from './fault-proxy.test-helper.ts';
-import { startStack, SYSTEM_MOSQUITTO, type BrokerChoice } from './stack.test-helper.ts';
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function proxyTo(url: string): Promise<FaultProxy> {
-  const proxy = await startFaultProxy(url);
-  cleanups.push(() => proxy[Symbol.asyncDispose]());
-  return proxy;
-}
+import { startStack, type BrokerChoice } from './stack.test-helper.ts';
 
 /** Payloads that crossed the proxy more than once. */
 const repeated = (payloads: string[], marker: string) =>
@@ -27,14 +16,14 @@ const repeated = (payloads: string[], marker: string) =>
 // Mosquitto keeps the order
 const brokers: [string, BrokerChoice, { ordered: boolean }][] = [
   ['embedded aedes', 'aedes', { ordered: false }],
-  ['Mosquitto', { url: SYSTEM_MOSQUITTO }, { ordered: true }],
+  ['Mosquitto', 'mosquitto', { ordered: true }],
 ];
 
 describe.each(brokers)('delivery through %s', (_name, broker, { ordered }) => {
   it('a device that drops for less than the grace window loses nothing and gets nothing twice', async () => {
-    const stack = await startStack({ broker, hub: { graceMs: 3000 } }, cleanups);
+    await using stack = await startStack({ broker, hub: { graceMs: 3000 } });
     const peer = await stack.join(stack.ws, 'r');
-    const proxy = await proxyTo(stack.brokerUrl);
+    await using proxy = await startFaultProxy(stack.brokerUrl);
     const connector = stack.mqtt({}, proxy.url);
     const device = await stack.join(connector, 'r');
     const got: number[] = [];
@@ -63,14 +52,14 @@ describe.each(brokers)('delivery through %s', (_name, broker, { ordered }) => {
   });
 
   it('the bridge drops a redelivery after its own reconnect', async () => {
+    await using scope = cleanupStack();
     let proxy: FaultProxy | undefined;
-    const stack = await startStack(
-      { broker, bridgeVia: async (url) => (proxy = await proxyTo(url)).url },
-      cleanups,
-    );
+    await using stack = await startStack({
+      broker,
+      bridgeVia: async (url) => (proxy = scope.use(await startFaultProxy(url))).url,
+    });
     const peer = await stack.join(stack.ws, 'r');
-    const device = await rawClient(stack.mqtt(), ['D', 'r']);
-    cleanups.push(() => device[Symbol.asyncDispose]());
+    await using device = await rawClient(stack.mqtt(), ['D', 'r']);
     const got: unknown[] = [];
     peer.on('message:x', (value) => got.push(value));
 
@@ -86,14 +75,14 @@ describe.each(brokers)('delivery through %s', (_name, broker, { ordered }) => {
   });
 
   it('a resend by the bridge after its reconnect reaches the device once (QoS 2 on that leg)', async () => {
+    await using scope = cleanupStack();
     let proxy: FaultProxy | undefined;
-    const stack = await startStack(
-      { broker, bridgeVia: async (url) => (proxy = await proxyTo(url)).url },
-      cleanups,
-    );
+    await using stack = await startStack({
+      broker,
+      bridgeVia: async (url) => (proxy = scope.use(await startFaultProxy(url))).url,
+    });
     const peer = await stack.join(stack.ws, 'r');
-    const device = await rawClient(stack.mqtt(), ['D', 'r']);
-    cleanups.push(() => device[Symbol.asyncDispose]());
+    await using device = await rawClient(stack.mqtt(), ['D', 'r']);
 
     const cut = proxy!.cutAtAck('up', '/y|', PacketType.pubrec); // the broker's PUBREC
     peer.to('D').send('/y', 1);

@@ -90,12 +90,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let frozen = false;
   let blocked = false;
 
-  const server = createServer((client) => {
+  const server = createServer({ noDelay: true }, (client) => {
     if (blocked) {
       client.destroy();
       return;
     }
-    const broker = connect(Number(port), hostname);
+    const broker = connect({ port: Number(port), host: hostname, noDelay: true });
     const pair: [Socket, Socket] = [client, broker];
     pairs.add(pair);
     const cut = () => {

@@ -1,36 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import { describeConformance } from '@switchyard/testing';
-import { mqttConnector } from './client.ts';
-import { connectMqttBridge } from './bridge.ts';
-import { startEmbeddedBroker } from './broker.ts';
-import { discardMqttSession } from './session.ts';
+import { describeConformance, describePipeContract } from '@switchyard/testing';
+import { embeddedSetup, mosquittoSetup, RAW_KEEPALIVE_SECONDS } from './setup.test-helper.ts';
 
-describeConformance('mqtt, embedded aedes broker', async (hub) => {
-  const broker = await startEmbeddedBroker({ port: 0 });
-  const bridge = connectMqttBridge(hub.accept, { url: broker.url, ...broker.bridge });
-  await bridge.ready();
-  return {
-    connector: mqttConnector(broker.url),
-    async dispose() {
-      await bridge.close();
-      await broker.close();
-    },
-  };
+const unsupported = {
+  slowConsumer:
+    'the broker acknowledges the bridge whether or not the device reads: its queue at the broker is invisible to the bridge',
+};
+// a killed device is seen at once (its TCP stream ends); a silent one 1.5 × keepalive later
+const detectionMs = 1.5 * RAW_KEEPALIVE_SECONDS * 1000;
+
+describeConformance('mqtt, embedded aedes broker', embeddedSetup());
+describePipeContract({
+  name: 'mqtt, embedded aedes broker',
+  setup: embeddedSetup(),
+  unsupported,
+  detectionMs,
 });
 
-const MOSQUITTO = 'mqtt://127.0.0.1:1883';
-
-describeConformance('mqtt, Mosquitto at 127.0.0.1:1883', async (hub) => {
-  // the broker is shared: a prefix and a bridge id of our own, and the bridge session removed after
-  const prefix = `switchyard-test-${randomUUID()}`;
-  const clientId = `switchyard-bridge-${randomUUID()}`;
-  const bridge = connectMqttBridge(hub.accept, { url: MOSQUITTO, prefix, clientId });
-  await bridge.ready();
-  return {
-    connector: mqttConnector(MOSQUITTO, { prefix }),
-    async dispose() {
-      await bridge.close();
-      await discardMqttSession(MOSQUITTO, clientId);
-    },
-  };
+describeConformance('mqtt, Mosquitto', mosquittoSetup());
+describePipeContract({
+  name: 'mqtt, Mosquitto',
+  setup: mosquittoSetup(),
+  unsupported,
+  detectionMs,
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RedeliveryFilter, RESEND_WINDOW_MS, WINDOW } from './redelivery.ts';
+import { RedeliveryFilter, RESEND_WINDOW_MS, WINDOW } from './shared/redelivery.ts';
 
 const text = (s: string) => new TextEncoder().encode(s);
 

@@ -1,35 +1,49 @@
 /**
- * A whole server for MQTT tests: a hub, a broker (the embedded aedes, or Mosquitto), the bridge,
- * and the WebSocket transport on an `http.Server` with the same hub, so MQTT devices and WebSocket
- * peers meet in one room. Everything on 127.0.0.1, torn down by `dispose()`.
+ * A whole server for MQTT tests: a hub, a broker (the embedded aedes, or a Mosquitto), the MQTT
+ * half and the WebSocket half on one HTTP server with the same hub, so MQTT devices and
+ * WebSocket peers meet in one room. Everything on 127.0.0.1; `await using` tears it down.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHub, type Hub, type HubOptions } from '@switchyard/hub';
-import { createSignaller, type Signaller, type SignallerOptions } from '@switchyard/signaller';
-import { attachWebSocket } from '@switchyard/transport-ws/server';
-import { webSocketConnector } from '@switchyard/transport-ws/client';
-import { nextEvent } from '@switchyard/testing';
+import type { HttpServerHalf } from '@switchyard/http';
 import type { Connector } from '@switchyard/protocol';
-import { connectMqttBridge, type MqttBridge, type MqttBridgeOptions } from './bridge.ts';
-import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
-import { mqttConnector, type MqttConnector, type MqttConnectorOptions } from './client.ts';
-import { discardMqttSession } from './session.ts';
+import { createSignaller, type Signaller, type SignallerOptions } from '@switchyard/signaller';
+import { nextEvent, serveHalves } from '@switchyard/testing';
+import { webSocketConnector } from '@switchyard/transport-ws/client';
+import { webSocketServer } from '@switchyard/transport-ws/server';
+import {
+  embeddedMqtt,
+  startEmbeddedBroker,
+  type EmbeddedBroker,
+  type EmbeddedMqttHalf,
+} from './broker.ts';
+import type { MqttConnector, MqttConnectorOptions } from './client.ts';
+import {
+  mqttBridge,
+  type MqttBridge,
+  type MqttBridgeHalf,
+  type MqttBridgeOptions,
+} from './server.ts';
+import { discardMqttSession } from './shared/session.ts';
+import { sharedMosquitto, uniqueNames } from './mosquitto.test-helper.ts';
+import { trackedConnector, type TrackedConnector } from './setup.test-helper.ts';
 
-/** Mosquitto as installed on this machine. */
-export const SYSTEM_MOSQUITTO = 'mqtt://127.0.0.1:1883';
-
-/** Which broker: the embedded one (with its rules), or one at a URL (a unique prefix is used). */
-export type BrokerChoice = 'aedes' | { readonly url: string };
+/**
+ * Which broker: the embedded one (with its rules), the shared Mosquitto (mosquitto.test-helper.ts),
+ * or one at a URL; on the last two, the stack uses a unique prefix.
+ */
+export type BrokerChoice = 'aedes' | 'mosquitto' | { readonly url: string };
 
 /** Options of {@link startStack}. */
 export interface StackOptions {
   readonly broker: BrokerChoice;
   readonly hub?: HubOptions;
-  /** Where the bridge connects instead of the broker (e.g. a fault proxy). */
+  /**
+   * Where the bridge connects instead of the broker (e.g. a fault proxy). With `aedes`, the
+   * broker then runs on its own and `mqttBridge` connects through this; otherwise the stack
+   * serves `embeddedMqtt`, broker and bridge in one half.
+   */
   readonly bridgeVia?: (brokerUrl: string) => Promise<string>;
-  readonly bridge?: Partial<MqttBridgeOptions>;
+  readonly bridge?: Pick<MqttBridgeOptions, 'rejoinTimeoutMs' | 'reconnectPeriodMs'>;
   /** For a broker at a URL: the prefix its rules expect. @default a unique one */
   readonly prefix?: string;
   /** For a broker at a URL: the bridge's login. @default a unique client id, no password */
@@ -37,7 +51,7 @@ export interface StackOptions {
 }
 
 /** A running stack. */
-export interface Stack {
+export interface Stack extends AsyncDisposable {
   readonly hub: Hub;
   readonly bridge: MqttBridge;
   readonly brokerUrl: string;
@@ -50,59 +64,62 @@ export interface Stack {
   mqtt(options?: MqttConnectorOptions, url?: string): MqttConnector;
   /** A WebSocket peer's connector. */
   readonly ws: Connector;
-  /** A signaller that has joined `room` (resolves after its `/roominfo`). */
+  /** A signaller that has joined `room` (resolves after its `/roominfo`); it leaves on dispose. */
   join(connector: Connector, room: string, options?: SignallerOptions): Promise<Signaller>;
-  dispose(): Promise<void>;
 }
 
-/** Starts a stack; pass `cleanups` to have it (and every signaller) torn down after the test. */
-export async function startStack(
-  options: StackOptions,
-  cleanups: (() => unknown)[],
-): Promise<Stack> {
+/** Starts a stack. */
+export async function startStack(options: StackOptions): Promise<Stack> {
   const hub = createHub({ graceMs: 300, ...options.hub });
+  const bridgeTuning = { reconnectPeriodMs: 100, ...options.bridge };
   let embedded: EmbeddedBroker | undefined;
+  let separate: EmbeddedBroker | undefined;
+  let mqttHalf: EmbeddedMqttHalf | MqttBridgeHalf;
   let brokerUrl: string;
   let prefix: string;
   let bridgeLogin: Stack['bridgeLogin'];
-  if (options.broker === 'aedes') {
-    embedded = await startEmbeddedBroker({ port: 0 });
+  if (options.broker === 'aedes' && !options.bridgeVia) {
+    mqttHalf = embeddedMqtt({ port: 0, bridge: bridgeTuning });
+  } else if (options.broker === 'aedes') {
+    separate = embedded = await startEmbeddedBroker({ port: 0 });
     brokerUrl = embedded.url;
     prefix = 'switchyard';
     bridgeLogin = embedded.bridge;
+    const url = await options.bridgeVia!(brokerUrl);
+    mqttHalf = mqttBridge({ ...bridgeTuning, url, prefix, ...bridgeLogin });
   } else {
     // a shared broker: a prefix and a bridge id of our own, the bridge session removed after
-    brokerUrl = options.broker.url;
-    prefix = options.prefix ?? `switchyard-test-${randomUUID()}`;
-    bridgeLogin = options.bridgeLogin ?? { clientId: `switchyard-bridge-${randomUUID()}` };
+    const unique = uniqueNames();
+    brokerUrl = options.broker === 'mosquitto' ? await sharedMosquitto() : options.broker.url;
+    prefix = options.prefix ?? unique.prefix;
+    bridgeLogin = options.bridgeLogin ?? { clientId: unique.bridgeClientId };
+    const url = options.bridgeVia ? await options.bridgeVia(brokerUrl) : brokerUrl;
+    mqttHalf = mqttBridge({ ...bridgeTuning, url, prefix, ...bridgeLogin });
   }
-  const bridgeUrl = options.bridgeVia ? await options.bridgeVia(brokerUrl) : brokerUrl;
-  const bridge = connectMqttBridge(hub.accept, {
-    reconnectPeriodMs: 100,
-    ...options.bridge,
-    url: bridgeUrl,
-    prefix,
-    ...bridgeLogin,
-  });
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const websocket = attachWebSocket(server, hub.accept);
+  const halves: HttpServerHalf[] = [mqttHalf, webSocketServer()];
+  const served = await serveHalves(hub.accept, halves);
+  if ('broker' in mqttHalf) {
+    embedded = mqttHalf.broker!;
+    brokerUrl = embedded.url;
+    prefix = 'switchyard';
+    bridgeLogin = embedded.bridge;
+  }
   const signallers: Signaller[] = [];
-  const connectors: MqttConnector[] = [];
+  const connectors: TrackedConnector[] = [];
 
-  const stack: Stack = {
+  return {
     hub,
-    bridge,
-    brokerUrl,
-    prefix,
+    bridge: mqttHalf.bridge!,
+    brokerUrl: brokerUrl!,
+    prefix: prefix!,
     ...(embedded && { embedded }),
-    bridgeLogin,
+    bridgeLogin: bridgeLogin!,
     mqtt(connectorOptions = {}, url = brokerUrl) {
-      const connector = mqttConnector(url, { prefix, ...connectorOptions });
+      const connector = trackedConnector(url, { prefix, ...connectorOptions });
       connectors.push(connector);
       return connector;
     },
-    ws: webSocketConnector(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`),
+    ws: webSocketConnector(served.url('/')),
     async join(connector, room, signallerOptions = {}) {
       const signaller = createSignaller(connector, {
         reconnectDelay: () => 20,
@@ -114,20 +131,14 @@ export async function startStack(
       await info;
       return signaller;
     },
-    async dispose() {
+    async [Symbol.asyncDispose]() {
       for (const signaller of signallers) signaller.leave();
       hub.close();
       // closing pipes discard their broker sessions: let them finish while the broker is up
-      await Promise.all(connectors.map((connector) => connector.settled()));
-      await bridge.close();
-      await websocket.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      if (embedded) await embedded.close();
-      else await discardMqttSession(brokerUrl, bridgeLogin.clientId, bridgeLogin);
+      await Promise.all(connectors.map((connector) => connector.closeAll()));
+      await served.close();
+      if (separate) await separate.close();
+      if (!embedded) await discardMqttSession(brokerUrl, bridgeLogin.clientId, bridgeLogin);
     },
   };
-  cleanups.push(() => stack.dispose());
-  await bridge.ready();
-  return stack;
 }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { brokerRules } from './broker-rules.ts';
+import { brokerRules } from './broker/rules.ts';
 import {
   closeFrame,
   deviceTopics,
   isValidClientId,
   parseCloseFrame,
   parseDeviceTopic,
-} from './topics.ts';
+} from './shared/topics.ts';
 
 describe('topic layout', () => {
   it('names the three topics of a device under the prefix', () => {

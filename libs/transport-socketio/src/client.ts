@@ -5,7 +5,9 @@
 import { io, type Socket } from 'socket.io-client';
 import {
   CloseCode,
+  ConnectRefusedError,
   definePipe,
+  openWithin,
   type CloseInfo,
   type Connector,
   type Pipe,
@@ -26,8 +28,6 @@ export interface SocketIoConnectorOptions {
   /** Give up opening after this long. @default 10000 */
   readonly openTimeoutMs?: number;
 }
-
-const ABNORMAL_CLOSURE = 1006;
 
 /** The close code a transport failure implies: the WebSocket's own, or 1009 for HTTP 413. */
 function transportCloseCode(description: unknown): number | undefined {
@@ -61,18 +61,18 @@ function open(
   options: SocketIoConnectorOptions,
   signal?: AbortSignal,
 ): Promise<Pipe> {
-  return new Promise<Pipe>((resolve, reject) => {
-    signal?.throwIfAborted();
+  const timeoutMs = options.openTimeoutMs ?? 10_000;
+  return openWithin<Pipe>({ target: origin, timeoutMs, signal }, (attempt) => {
     const socket: Socket = io(origin, {
       path: options.path ?? '/socket.io',
       forceNew: true,
       reconnection: false,
       transports: [...(options.transports ?? ['websocket', 'polling'])],
       tryAllTransports: true,
-      timeout: options.openTimeoutMs ?? 10_000,
+      // openWithin owns the deadline; socket.io's own would race it with a vaguer error
+      timeout: timeoutMs + 1000,
       ...(options.token !== undefined && { auth: { token: options.token } }),
     });
-    let settled = false;
     let requested: Partial<CloseInfo> | undefined; // by pipe.close() here
     let announced: Partial<CloseInfo> | undefined; // by the server's close event
 
@@ -85,24 +85,9 @@ function open(
       },
     });
 
-    const fail = (error: Error) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      socket.disconnect();
-      reject(error);
-    };
-    const onAbort = () => fail(new Error('aborted'));
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    socket.once('connect', () => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      resolve(handle.pipe);
-    });
+    socket.once('connect', () => attempt.resolve(handle.pipe));
     socket.on('connect_error', (error) =>
-      fail(new Error(`Unable to connect to url: ${origin} (${error.message})`)),
+      attempt.reject(new ConnectRefusedError(origin, error.message, { cause: error })),
     );
     socket.on(SIGNAL_EVENT, (message: unknown) => {
       if (typeof message === 'string') handle.receive(message);
@@ -113,17 +98,21 @@ function open(
         announced = { code, ...(typeof reason === 'string' && { reason }) };
     });
     socket.on('disconnect', (reason, description) => {
-      if (!settled) return fail(new Error(`disconnected while connecting (${reason})`));
+      if (!attempt.settled)
+        return attempt.reject(
+          new ConnectRefusedError(origin, `disconnected while connecting (${reason})`),
+        );
       handle.closed(
         requested ??
           announced ?? {
             code:
               reason === 'io server disconnect'
                 ? CloseCode.normal
-                : (transportCloseCode(description) ?? ABNORMAL_CLOSURE),
+                : (transportCloseCode(description) ?? CloseCode.abnormal),
             reason,
           },
       );
     });
+    return () => socket.disconnect();
   });
 }

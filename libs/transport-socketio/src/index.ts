@@ -7,11 +7,12 @@
  * ```ts
  * import { createServer } from 'node:http';
  * import { createHub } from '@switchyard/hub';
- * import { attachSocketIo } from '@switchyard/transport-socketio/server';
+ * import { serveTransports } from '@switchyard/http';
+ * import { socketIoServer } from '@switchyard/transport-socketio/server';
  * import { socketIoConnector } from '@switchyard/transport-socketio/client';
  *
- * const server = createServer().listen(3000, '127.0.0.1');
- * attachSocketIo(server, createHub().accept);
+ * const http = createServer().listen(3000, '127.0.0.1');
+ * await serveTransports(http, createHub().accept, [socketIoServer()]);
  * const connector = socketIoConnector('http://127.0.0.1:3000');
  * ```
  */
@@ -20,5 +21,5 @@ export {
   type SocketIoConnectorOptions,
   type EngineTransport,
 } from './client.ts';
-export { attachSocketIo, type SocketIoServerOptions, type SocketIoServerHandle } from './server.ts';
+export { socketIoServer, type SocketIoServerOptions, type SocketIoServerHalf } from './server.ts';
 export { SIGNAL_EVENT, CLOSE_EVENT, PROBE_EVENT } from './events.ts';

@@ -3,49 +3,32 @@
  * client over Socket.IO (bare dialect) and a Switchyard signaller over WebSocket (json dialect)
  * in one room, with broadcasts and `/to` in both directions.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { io, type Socket } from 'socket.io-client';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createHub } from '@switchyard/hub';
 import { createSignaller, type Signaller } from '@switchyard/signaller';
-import { nextEvent, waitUntil } from '@switchyard/testing';
+import { cleanupStack, nextEvent, serveHalves, waitUntil } from '@switchyard/testing';
 import { webSocketConnector } from '@switchyard/transport-ws/client';
-import { attachWebSocket } from '@switchyard/transport-ws/server';
+import { webSocketServer } from '@switchyard/transport-ws/server';
 import { originalSignaller, recorder } from './original-client.test-helper.ts';
-import { attachSocketIo } from './server.ts';
-
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function sharedServer() {
-  const hub = createHub({ graceMs: 300 });
-  const server: Server = createServer();
-  const ws = attachWebSocket(server, hub.accept, { excludePaths: ['/socket.io/'] });
-  const sio = attachSocketIo(server, hub.accept);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(async () => {
-    hub.close();
-    await Promise.all([ws.close(), sio.close()]);
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return { hub, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
+import { socketIoServer } from './server.ts';
 
 it('an original socket.io client and a Switchyard WebSocket client share a room', async () => {
-  const { hub, url } = await sharedServer();
+  await using stack = cleanupStack();
+  const hub = createHub({ graceMs: 300 });
+  stack.defer(() => hub.close());
+  // the WebSocket half takes upgrades on every path the Socket.IO half does not claim
+  const served = stack.use(await serveHalves(hub.accept, [webSocketServer(), socketIoServer()]));
+  const url = served.url();
   const transports: string[] = [];
   hub.on('connection:opened', (context) => transports.push(context.transport));
 
   // the original's README: require('rtc-signaller-socket.io')(require('socket.io-client')(url))
   const socket: Socket = io(url, { forceNew: true, reconnection: false });
-  cleanups.push(() => socket.disconnect());
+  stack.defer(() => socket.disconnect());
   const original = originalSignaller(socket);
   const ours: Signaller = createSignaller(webSocketConnector(url));
-  cleanups.push(() => ours.leave());
+  stack.defer(() => ours.leave());
   const ourId = String(ours.id);
 
   const roominfo = recorder(original, 'message:roominfo');
@@ -79,7 +62,7 @@ it('an original socket.io client and a Switchyard WebSocket client share a room'
   ours.to(original.id).send('/direct', { n: 2 });
   expect((await directAtUs)[0]).toEqual({ n: 1 });
   expect((await directAtOriginal.next())[0]).toEqual({ n: 2 });
-  expect(raw.calls.map(([data]) => data)).toEqual(
+  expect(raw.received.map(([data]) => data)).toEqual(
     expect.arrayContaining([
       `/chat|${ourId}|{"text":"from switchyard"}`,
       `/to|${original.id}|/direct|${ourId}|{"n":2}`,

@@ -1,30 +1,27 @@
 /**
- * A hand-driven Socket.IO client over one Engine.IO v4 WebSocket, for wire-level tests: it can
- * stay silent on pings, ignore acknowledgements (like an original client) or stop reading.
+ * A hand-driven Socket.IO client over one Engine.IO v4 WebSocket, for wire-level tests and as
+ * the pipe-contract `RawPeer`. Like an original `rtc-signaller-socket.io` client it never
+ * acknowledges `rtc-probe`; it can also stay silent on pings, vanish without a Socket.IO
+ * disconnect packet or stop reading.
  */
 import { WebSocket } from 'ws';
-import { waitUntil } from '@switchyard/testing';
+import { inbox, waitUntil, type Inbox, type RawPeer } from '@switchyard/testing';
+import { CLOSE_EVENT, SIGNAL_EVENT } from './events.ts';
 
-/** One received Socket.IO event: its arguments, with the ack id when the server asked for one. */
-export interface RawEvent {
-  readonly args: unknown[];
-  readonly ackId?: number;
-}
+/** One received Socket.IO packet: an event (with the ack id when the server asked for one) or the disconnect. */
+export type RawPacket =
+  | { readonly kind: 'event'; readonly args: unknown[]; readonly ackId?: number }
+  | { readonly kind: 'disconnect' };
 
-/** A raw Engine.IO/Socket.IO connection. */
-export interface RawEngine extends AsyncDisposable {
+/** A raw Engine.IO/Socket.IO connection; its `inbox` holds the `rtc-signal` strings. */
+export interface RawEngine extends RawPeer {
   readonly ws: WebSocket;
-  /** Socket.IO events received so far. */
-  readonly events: RawEvent[];
+  /** Every Socket.IO packet received, in order. */
+  readonly packets: Inbox<RawPacket>;
   /** Pings received so far. */
   readonly pings: number;
-  /** The WebSocket close code once closed. */
-  readonly closeCode: number | undefined;
+  /** Emits one Socket.IO event on the main namespace. */
   emit(...args: unknown[]): void;
-  /** Waits for the next event (after those already taken) that passes `filter`. */
-  next(filter?: (event: RawEvent) => boolean, timeoutMs?: number): Promise<RawEvent>;
-  /** Resolves with the close code. */
-  closed(timeoutMs?: number): Promise<number>;
 }
 
 /** Options of {@link rawEngine}. */
@@ -35,61 +32,66 @@ export interface RawEngineOptions {
   readonly auth?: Record<string, unknown>;
 }
 
+/** A filter for `packets.next`: the event `name`. */
+export const isEvent =
+  (name: string) =>
+  (packet: RawPacket): boolean =>
+    packet.kind === 'event' && packet.args[0] === name;
+
 const EVENT = /^42(\d*)(\[.*)$/s;
 
 /** Connects to the Socket.IO server at `url` (`http://host:port`) and joins the main namespace. */
 export async function rawEngine(url: string, options: RawEngineOptions = {}): Promise<RawEngine> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
-  const events: RawEvent[] = [];
+  const packets = inbox<RawPacket>('a Socket.IO packet');
+  const signals = inbox<string>('an rtc-signal event');
   let pings = 0;
-  let closeCode: number | undefined;
-  let cursor = 0;
   let joined = false;
+  let announcedCode: number | undefined; // from the server's rtc-close event
   ws.on('message', (data) => {
     const text = data.toString();
     if (text === '2') {
       pings += 1;
       if (options.answerPings ?? true) ws.send('3');
     } else if (text.startsWith('40')) joined = true;
+    else if (text === '41') packets.push({ kind: 'disconnect' });
     else {
       const match = EVENT.exec(text);
-      if (match)
-        events.push({
-          args: JSON.parse(match[2]!) as unknown[],
-          ...(match[1] && { ackId: Number(match[1]) }),
-        });
+      if (!match) return;
+      const args = JSON.parse(match[2]!) as unknown[];
+      packets.push({ kind: 'event', args, ...(match[1] && { ackId: Number(match[1]) }) });
+      if (args[0] === SIGNAL_EVENT && typeof args[1] === 'string') signals.push(args[1]);
+      if (args[0] === CLOSE_EVENT && typeof args[1] === 'number') announcedCode = args[1];
     }
   });
-  ws.on('close', (code) => (closeCode = code));
+  ws.on('error', () => undefined);
+  // the code the server gave in rtc-close, else the WebSocket's own
+  const closed = new Promise<number | undefined>((resolve) =>
+    ws.once('close', (code) => resolve(announcedCode ?? code)),
+  );
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
   ws.send(options.auth ? `40${JSON.stringify(options.auth)}` : '40');
   await waitUntil(() => joined, 'the Socket.IO CONNECT answer');
+  const emit = (...args: unknown[]) => ws.send(`42${JSON.stringify(args)}`);
   return {
     ws,
-    events,
+    packets,
+    inbox: signals,
     get pings() {
       return pings;
     },
-    get closeCode() {
-      return closeCode;
-    },
-    emit: (...args) => ws.send(`42${JSON.stringify(args)}`),
-    next: (filter = () => true, timeoutMs = 5000) =>
-      waitUntil(
-        () => {
-          while (cursor < events.length) {
-            const event = events[cursor++]!;
-            if (filter(event)) return event;
-          }
-          return undefined;
-        },
-        'a Socket.IO event',
-        timeoutMs,
-      ),
-    closed: (timeoutMs = 5000) => waitUntil(() => closeCode, 'the WebSocket to close', timeoutMs),
+    answersProbes: false,
+    emit,
+    say: (message) => emit(SIGNAL_EVENT, message),
+    sayUnreadable: () => emit(SIGNAL_EVENT, 42),
+    // the engine goes without a Socket.IO disconnect packet, as when a tab is killed
+    kill: () => ws.close(),
+    // TCP backpressure: the kernel buffers fill, then engine.io's write queue grows
+    stopReading: () => ws.pause(),
+    closed: () => closed,
     async [Symbol.asyncDispose]() {
       ws.terminate();
     },

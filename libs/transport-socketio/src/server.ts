@@ -1,30 +1,32 @@
 /**
- * Server half of the Socket.IO transport: `socket.io` 4.8 on a shared `http.Server` at
- * `/socket.io/`. Each socket is a `Pipe`; each protocol message is the event `rtc-signal` with one
- * string argument, in both directions, so original `rtc-signaller-socket.io` clients work as is.
+ * Server half of the Socket.IO transport: `socket.io` 4.8 on its own engine.io server, driven by
+ * the shared HTTP host for requests and upgrades under `/socket.io`. Each socket is a `Pipe`;
+ * each protocol message is the event `rtc-signal` with one string argument, in both directions,
+ * so original `rtc-signaller-socket.io` clients work as is. Wire details: docs/transports/socketio.md.
  */
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Server as EngineServer } from 'engine.io';
 import { Server, type DisconnectReason, type ServerOptions, type Socket } from 'socket.io';
 import {
   CloseCode,
   definePipe,
-  errorMessage,
   originAllowed,
+  silentLogger,
   type Accept,
   type CloseInfo,
   type ConnectionContext,
+  type Logger,
   type OriginPolicy,
   type PipeHandle,
   type PipeOps,
 } from '@switchyard/protocol';
+import { settleWithin, type HttpServerHalf } from '@switchyard/http';
 import { CLOSE_EVENT, PROBE_EVENT, SIGNAL_EVENT } from './events.ts';
 
-/** Options of {@link attachSocketIo}. */
+/** Options of {@link socketIoServer}. */
 export interface SocketIoServerOptions {
-  /**
-   * Endpoint path. Give the WebSocket transport the same prefix with a trailing `/` in
-   * `excludePaths`. @default '/socket.io'
-   */
+  /** Endpoint path. @default '/socket.io' */
   readonly path?: string;
   /**
    * Transport frame limit (engine.io `maxHttpBufferSize`): a larger message closes the
@@ -48,19 +50,11 @@ export interface SocketIoServerOptions {
    * released with. @default true
    */
   readonly allowEIO3?: boolean;
-  /** Called for refused or broken handshakes; they never crash the process. */
-  readonly onConnectionError?: (error: Error) => void;
 }
 
-/** A running Socket.IO server half. */
-export interface SocketIoServerHandle {
-  /** Connected sockets. */
-  readonly connections: number;
-  /**
-   * Closes every socket with `code` (default 1001), stops accepting and gives the `/socket.io/`
-   * path back to the HTTP server's other listeners. The HTTP server itself stays up.
-   */
-  close(code?: number): Promise<void>;
+/** The Socket.IO server half. */
+export interface SocketIoServerHalf extends HttpServerHalf {
+  readonly transport: 'socket.io';
 }
 
 // Server-side disconnect reasons mapped to the WebSocket close codes the hub reports.
@@ -70,11 +64,7 @@ const CLOSE_CODES: Partial<Record<DisconnectReason, number>> = {
   'forced server close': CloseCode.goingAway,
   'parse error': CloseCode.protocolError,
 };
-const ABNORMAL_CLOSURE = 1006;
-const MALFORMED = errorMessage(
-  'malformed',
-  `expected the event "${SIGNAL_EVENT}" with one string argument`,
-);
+const UNREADABLE = `events other than "${SIGNAL_EVENT}" with one string argument`;
 
 const OPS = Symbol('switchyard.socket-io.ops');
 type Tagged<T> = T & { [OPS]: SocketOps };
@@ -115,7 +105,7 @@ function onAnyEvent(this: Socket, event: unknown, ...args: unknown[]): void {
   const message = args[0];
   if (event === SIGNAL_EVENT && args.length === 1 && typeof message === 'string')
     ops.handle.receive(message);
-  else if (ops.handle.isOpen) ops.send(MALFORMED);
+  else ops.handle.unreadable(UNREADABLE);
 }
 
 function onDisconnect(this: Socket, reason: DisconnectReason): void {
@@ -123,7 +113,7 @@ function onDisconnect(this: Socket, reason: DisconnectReason): void {
   ops.handle.closed(
     reason === 'server namespace disconnect'
       ? ops.closedWith
-      : { code: CLOSE_CODES[reason] ?? ABNORMAL_CLOSURE, reason },
+      : { code: CLOSE_CODES[reason] ?? CloseCode.abnormal, reason },
   );
 }
 
@@ -147,23 +137,13 @@ function contextOf(socket: Socket): ConnectionContext {
   };
 }
 
-type ListenerSnapshot = Map<string, ReturnType<HttpServer['listeners']>>;
-const SERVER_EVENTS = ['request', 'upgrade', 'close', 'listening'];
-const snapshot = (server: HttpServer): ListenerSnapshot =>
-  new Map(SERVER_EVENTS.map((event) => [event, server.listeners(event)]));
-
-/** Mounts the Socket.IO transport on `server`, handing each socket to `accept` as a `Pipe`. */
-export function attachSocketIo(
-  server: HttpServer,
-  accept: Accept,
-  options: SocketIoServerOptions = {},
-): SocketIoServerHandle {
+/** The Socket.IO transport's server half; mount it with `serveTransports`. */
+export function socketIoServer(options: SocketIoServerOptions = {}): SocketIoServerHalf {
   const allowed = options.allowedOrigins;
+  const path = options.path ?? '/socket.io';
   const config: Partial<ServerOptions> = {
-    path: options.path ?? '/socket.io',
+    path,
     serveClient: false,
-    // ws owns every other upgrade path on the shared server: never destroy upgrades we do not own
-    destroyUpgrade: false,
     maxHttpBufferSize: options.maxHttpBufferSize ?? 1024 * 1024,
     pingInterval: options.pingIntervalMs ?? 25_000,
     pingTimeout: options.pingTimeoutMs ?? 20_000,
@@ -181,14 +161,15 @@ export function attachSocketIo(
         ? callback(null, true)
         : callback('Forbidden origin', false),
   };
+  // an engine of our own, bound to socket.io: the host routes to it, nothing wraps the server
+  const engine = new EngineServer(config);
+  const io = new Server(config).bind(engine);
+  let accept: Accept | undefined;
+  let log: Logger = silentLogger;
+  let closed = false;
 
-  // engine.io wraps the server's listeners and offers no detach: remember what it changed
-  const before = snapshot(server);
-  const io = new Server(server, config);
-  const after = snapshot(server);
-
-  io.engine.on('connection_error', (error: { message: string }) =>
-    options.onConnectionError?.(new Error(error.message)),
+  engine.on('connection_error', (error: { message: string }) =>
+    log('debug', 'socket.io connection error', { error: error.message }),
   );
   io.on('connection', (socket) => {
     const ops = new SocketOps(socket);
@@ -197,39 +178,41 @@ export function attachSocketIo(
     socket.onAny(onAnyEvent);
     socket.on('disconnect', onDisconnect);
     socket.conn.on('drain', onDrain);
-    accept(ops.handle.pipe, contextOf(socket));
+    accept!(ops.handle.pipe, contextOf(socket));
   });
 
-  function detach(): void {
-    for (const [event, listeners] of after) {
-      const original = before.get(event) ?? [];
-      for (const listener of listeners)
-        if (!original.includes(listener)) server.off(event, listener as () => void);
-      for (const listener of original)
-        if (!listeners.includes(listener)) server.on(event, listener as () => void);
-    }
-  }
-
   return {
+    transport: 'socket.io',
+    paths: [path],
+    start(host) {
+      accept = host.accept;
+      log = host.log;
+    },
+    handleRequest(request, response) {
+      if (closed) return void response.writeHead(503).end('server shutting down\n');
+      engine.handleRequest(request, response);
+    },
+    handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer) {
+      if (closed) return void socket.destroy();
+      engine.handleUpgrade(request, socket, head);
+    },
     get connections() {
       return io.of('/').sockets.size;
     },
+    describe: () => `Socket.IO at ${path}/ (event ${SIGNAL_EVENT})`,
     async close(code = CloseCode.goingAway) {
-      detach();
+      closed = true;
       const sockets = [...io.of('/').sockets.values()];
-      const gone = sockets.map(
-        ({ conn }) =>
-          new Promise<void>((resolve) => {
-            if (conn.readyState === 'closed') return resolve();
-            conn.once('close', () => resolve());
-            setTimeout(resolve, 2000).unref();
-          }),
+      const gone = sockets.map(({ conn }) =>
+        conn.readyState === 'closed'
+          ? Promise.resolve()
+          : settleWithin(new Promise((resolve) => conn.once('close', resolve)), 2000),
       );
       for (const socket of sockets)
         (socket as Tagged<Socket>)[OPS].handle.pipe.close(code, 'server shutting down');
       await Promise.all(gone);
       // whatever is left (connections that never joined the namespace) is closed at once
-      io.engine.close();
+      engine.close();
     },
   };
 }

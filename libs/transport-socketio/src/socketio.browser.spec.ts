@@ -1,28 +1,24 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { describeConformance, sharedBrowserBridge } from '@switchyard/testing';
-import { attachSocketIo, type SocketIoServerOptions } from './server.ts';
+import {
+  describeConformance,
+  serveHalves,
+  sharedBrowserBridge,
+  type TransportSetup,
+} from '@switchyard/testing';
+import { socketIoServer, type SocketIoServerOptions } from './server.ts';
 
 // one Chromium for the whole file; each test opens its own pipes from the page
 const browserBridge = sharedBrowserBridge(
   fileURLToPath(new URL('./bridge-entry.test-helper.ts', import.meta.url)),
 );
 
-/** Serves Socket.IO; the page (another origin) connects with the given engine.io transports. */
-function setup(options: SocketIoServerOptions, query: string) {
-  return async (hub: Parameters<Parameters<typeof describeConformance>[1]>[0]) => {
-    const server: Server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const io = attachSocketIo(server, hub.accept, options);
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${query}`;
+/** Serves Socket.IO; the page (another origin) connects with the engine.io transports in `query`. */
+function setup(options: SocketIoServerOptions, query: string): TransportSetup {
+  return async (accept) => {
+    const served = await serveHalves(accept, [socketIoServer(options)]);
     return {
-      connector: (await browserBridge()).connector(url),
-      async dispose() {
-        await io.close();
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
-      },
+      connector: (await browserBridge()).connector(served.url(`/${query}`)),
+      [Symbol.asyncDispose]: () => served.close(),
     };
   };
 }

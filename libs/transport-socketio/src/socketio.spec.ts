@@ -1,89 +1,56 @@
-import { createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
-import {
-  createServer as createTcpServer,
-  type AddressInfo,
-  type Socket as NetSocket,
-} from 'node:net';
 import { io as ioClient, type Socket as ClientSocket, type ManagerOptions } from 'socket.io-client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createHub, type Hub, type HubOptions, type HubServices } from '@switchyard/hub';
-import { createSignaller } from '@switchyard/signaller';
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createHub, type HubOptions, type HubServices } from '@switchyard/hub';
 import {
   describeConformance,
+  describePipeContract,
   errorCodeOf,
-  nextEvent,
+  inbox,
   quietFor,
   rawClient,
+  serveHalves,
   waitUntil,
 } from '@switchyard/testing';
 import { socketIoConnector } from './client.ts';
 import { CLOSE_EVENT, PROBE_EVENT, SIGNAL_EVENT } from './events.ts';
-import { rawEngine } from './raw-engine.test-helper.ts';
-import { attachSocketIo, type SocketIoServerOptions } from './server.ts';
+import { isEvent, rawEngine } from './raw-engine.test-helper.ts';
+import { socketIoServer, type SocketIoServerOptions } from './server.ts';
+import { socketIoSetup } from './setup.test-helper.ts';
 
-async function listen(handler?: RequestListener): Promise<Server> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
-
-const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-describeConformance('socket.io', async (hub) => {
-  const server = await listen();
-  const io = attachSocketIo(server, hub.accept);
-  return {
-    connector: socketIoConnector(urlOf(server)),
-    async dispose() {
-      await io.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-});
-
-describeConformance('socket.io, long-polling only', async (hub) => {
-  const server = await listen();
-  const io = attachSocketIo(server, hub.accept, { transports: ['polling'] });
-  return {
-    connector: socketIoConnector(urlOf(server), { transports: ['polling'] }),
-    async dispose() {
-      await io.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-});
+describeConformance('socket.io', socketIoSetup());
+describeConformance(
+  'socket.io, long-polling only',
+  socketIoSetup({ transports: ['polling'] }, { transports: ['polling'] }),
+);
+describePipeContract({ name: 'socket.io', setup: socketIoSetup() });
 
 describe('socket.io transport specifics', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
   async function start(
     options: SocketIoServerOptions = {},
-    hubOptions: HubOptions & HubServices = {},
-    handler?: RequestListener,
-  ): Promise<{ server: Server; hub: Hub; url: string; close: () => Promise<void> }> {
-    const { authenticate, ...limits } = hubOptions;
-    const hub = createHub({ graceMs: 200, ...limits }, authenticate ? { authenticate } : {});
-    const server = await listen(handler);
-    const handle = attachSocketIo(server, hub.accept, options);
-    cleanups.push(async () => {
-      hub.close();
-      await handle.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    });
-    return { server, hub, url: urlOf(server), close: () => handle.close() };
+    limits: HubOptions = {},
+    services: HubServices = {},
+  ) {
+    const hub = createHub({ graceMs: 200, ...limits }, services);
+    const served = await serveHalves(hub.accept, [socketIoServer(options)]);
+    return {
+      hub,
+      served,
+      url: served.url(),
+      async [Symbol.asyncDispose]() {
+        hub.close();
+        await served.close();
+      },
+    };
   }
 
   /** A plain socket.io-client, as an application (or rtc-signaller-socket.io) would create it. */
-  function plainClient(url: string, options: Partial<ManagerOptions> = {}): ClientSocket {
+  function plainClient(
+    url: string,
+    options: Partial<ManagerOptions> = {},
+  ): ClientSocket & AsyncDisposable {
     const socket = ioClient(url, { forceNew: true, reconnection: false, ...options });
-    cleanups.push(() => socket.disconnect());
-    return socket;
+    return Object.assign(socket, { [Symbol.asyncDispose]: async () => void socket.disconnect() });
   }
 
   const connected = (socket: ClientSocket) =>
@@ -92,69 +59,56 @@ describe('socket.io transport specifics', () => {
       socket.once('connect_error', reject);
     });
 
-  function signals(socket: ClientSocket): { next(): Promise<string> } {
-    const received: unknown[] = [];
-    let cursor = 0;
-    socket.on(SIGNAL_EVENT, (message: unknown) => received.push(message));
-    return {
-      next: () =>
-        waitUntil(
-          () => (cursor < received.length ? String(received[cursor++]) : undefined),
-          `an ${SIGNAL_EVENT} event`,
-        ),
-    };
+  /** What arrives as `rtc-signal` on `socket`. */
+  function signals(socket: ClientSocket) {
+    const received = inbox<string>(`an ${SIGNAL_EVENT} event`);
+    socket.on(SIGNAL_EVENT, (message: unknown) => received.push(String(message)));
+    return received;
+  }
+
+  /** The HTTP status a WebSocket upgrade on `url` gets, or 101 when it opens. */
+  function upgradeStatus(url: string): Promise<number> {
+    const ws = new WebSocket(url.replace(/^http/, 'ws'));
+    ws.on('error', () => undefined);
+    return new Promise((resolve) => {
+      ws.once('open', () => {
+        ws.terminate();
+        resolve(101);
+      });
+      ws.once('unexpected-response', (_request, response) => {
+        resolve(response.statusCode ?? 0);
+        ws.terminate();
+      });
+    });
   }
 
   it('connects over WebSocket first, without a long-polling request', async () => {
-    const { server, url, hub } = await start();
+    await using s = await start();
     const seen: string[] = [];
-    server.on('request', (request) => seen.push(`request ${request.url ?? ''}`));
-    server.on('upgrade', (request) => seen.push(`upgrade ${request.url ?? ''}`));
-    const client = await rawClient(socketIoConnector(url), ['W', 'r']);
-    expect(hub.roomMembers('r')).toEqual(['W']);
+    s.served.http.server.on('request', (request) => seen.push(`request ${request.url ?? ''}`));
+    s.served.http.server.on('upgrade', (request) => seen.push(`upgrade ${request.url ?? ''}`));
+    await using _client = await rawClient(socketIoConnector(s.url), ['W', 'r']);
+    expect(s.hub.roomMembers('r')).toEqual(['W']);
     expect(seen).toEqual([
       expect.stringMatching(/^upgrade \/socket\.io\/\?EIO=4&transport=websocket/),
     ]);
-    client.pipe.close();
   });
 
   it('falls back to long-polling when the WebSocket upgrade is refused', async () => {
-    const { server, url, hub } = await start({ transports: ['polling'] });
-    // a proxy that refuses WebSocket upgrades
-    server.on('upgrade', (_request, socket: NetSocket) =>
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'),
+    // a server without WebSocket refuses the upgrade, as a proxy that strips upgrades would
+    await using s = await start({ transports: ['polling'] });
+    await expect(socketIoConnector(s.url, { transports: ['websocket'] })({})).rejects.toMatchObject(
+      { name: 'ConnectRefusedError', target: s.url },
     );
-    await expect(socketIoConnector(url, { transports: ['websocket'] })({})).rejects.toThrow(
-      /Unable to connect to url: http:\/\/127\.0\.0\.1:\d+ /,
-    );
-    const client = await rawClient(socketIoConnector(url), ['P', 'r']);
-    expect(hub.roomMembers('r')).toEqual(['P']);
-    client.pipe.close();
-  });
-
-  it('gives up opening after openTimeoutMs, or at once when aborted', async () => {
-    // a server that accepts TCP connections and never answers
-    const held: NetSocket[] = [];
-    const mute = createTcpServer((socket) => void held.push(socket));
-    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => {
-      for (const socket of held) socket.destroy();
-      return new Promise((resolve) => mute.close(resolve));
-    });
-    const url = `http://127.0.0.1:${(mute.address() as AddressInfo).port}`;
-    const startedAt = performance.now();
-    await expect(socketIoConnector(url, { openTimeoutMs: 200 })({})).rejects.toThrow(/timeout/);
-    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(190);
-    const controller = new AbortController();
-    const opening = socketIoConnector(url)({ signal: controller.signal });
-    controller.abort();
-    await expect(opening).rejects.toThrow('aborted');
+    await using _client = await rawClient(socketIoConnector(s.url), ['P', 'r']);
+    expect(s.hub.roomMembers('r')).toEqual(['P']);
   });
 
   it('hands auth.token or the token query to the hub and enforces the Origin allow-list', async () => {
     const tokens: (string | undefined)[] = [];
-    const { url } = await start(
+    await using s = await start(
       { allowedOrigins: ['http://app.test'] },
+      {},
       {
         authenticate: ({ context }) => {
           tokens.push(context.credentials?.token);
@@ -164,23 +118,27 @@ describe('socket.io transport specifics', () => {
         },
       },
     );
-    const fromAuth = await rawClient(socketIoConnector(url, { token: 'good-auth' }), ['A', 'r']);
+    const url = s.url;
+    await using fromAuth = await rawClient(socketIoConnector(url, { token: 'good-auth' }), [
+      'A',
+      'r',
+    ]);
     expect(fromAuth.received).toEqual(['/roominfo|{"memberCount":1}']);
-    const fromQuery = plainClient(url, { query: { token: 'good-query' } });
+    await using fromQuery = plainClient(url, { query: { token: 'good-query' } });
     const atQuery = signals(fromQuery);
     await connected(fromQuery);
     fromQuery.emit(SIGNAL_EVENT, '/announce|Q|{"id":"Q","room":"r"}');
     expect(await atQuery.next()).toBe('/roominfo|{"memberCount":2}');
-    const denied = await rawClient(socketIoConnector(url, { token: 'bad' }));
+    await using denied = await rawClient(socketIoConnector(url, { token: 'bad' }));
     denied.say('/announce|D|{"id":"D","room":"r"}');
     expect(errorCodeOf(await denied.next())).toBe('unauthorized');
     expect(tokens).toEqual(['good-auth', 'good-query', 'bad']);
-    const evil = plainClient(url, {
+    await using evil = plainClient(url, {
       transports: ['websocket'],
       extraHeaders: { origin: 'http://evil.test' },
     });
     await expect(connected(evil)).rejects.toThrow();
-    const app = plainClient(url, {
+    await using app = plainClient(url, {
       transports: ['websocket'],
       extraHeaders: { origin: 'http://app.test' },
     });
@@ -194,12 +152,11 @@ describe('socket.io transport specifics', () => {
       403,
       null,
     ]);
-    fromAuth.pipe.close();
   });
 
   it('answers anything but one string on rtc-signal with /error malformed, and keeps working', async () => {
-    const { url } = await start();
-    const socket = plainClient(url, { transports: ['websocket'] });
+    await using s = await start();
+    await using socket = plainClient(s.url, { transports: ['websocket'] });
     const at = signals(socket);
     await connected(socket);
     const bad: [string, ...unknown[]][] = [
@@ -220,9 +177,9 @@ describe('socket.io transport specifics', () => {
   });
 
   it('closes a message over maxHttpBufferSize with 1009; one over the hub limit gets /error', async () => {
-    const { url } = await start({ maxHttpBufferSize: 200_000 });
+    await using s = await start({ maxHttpBufferSize: 200_000 });
     for (const transports of [['websocket'], ['polling']] as const) {
-      const client = await rawClient(socketIoConnector(url, { transports }), ['F', 'r']);
+      await using client = await rawClient(socketIoConnector(s.url, { transports }), ['F', 'r']);
       client.say(`/x|F|${'a'.repeat(70_000)}`);
       expect(errorCodeOf(await client.next())).toBe('frame-too-large');
       client.say(`/x|F|${'a'.repeat(300_000)}`);
@@ -233,68 +190,15 @@ describe('socket.io transport specifics', () => {
     }
   });
 
-  it('carries server close codes to the client half; the signaller stops after 4001', async () => {
-    const { url, hub } = await start(
-      {},
-      {
-        authenticate: ({ id }) =>
-          id === 'NO' ? { ok: false, code: 'unauthorized' } : { ok: true },
-      },
-    );
-    const client = await rawClient(socketIoConnector(url), ['T', 'r']);
-    expect(hub.disconnect('T', 4009, 'id taken over')).toBe(true);
-    expect(await client.closed()).toEqual({ local: false, code: 4009, reason: 'id taken over' });
-
-    let opened = 0;
-    hub.on('connection:opened', () => (opened += 1));
-    const refused = createSignaller(socketIoConnector(url), { id: 'NO', reconnectDelay: () => 10 });
-    cleanups.push(() => refused.leave());
-    const stopped = nextEvent(refused, 'error', (error) =>
-      /\(4001 unauthorized\); not reconnecting/.test(error.message),
-    );
-    refused.announce({ room: 'r' });
-    await stopped;
-    await quietFor(200);
-    expect(opened).toBe(1);
-    expect(refused.readyState).toBe('disconnected');
-  });
-
-  it('a killed engine (no disconnect packet) becomes /leave after the grace window', async () => {
-    const graceMs = 400;
-    const { url, hub } = await start({}, { graceMs });
-    const watcher = createSignaller(socketIoConnector(url));
-    cleanups.push(() => watcher.leave());
-    const info = nextEvent(watcher, 'roominfo');
-    watcher.announce({ room: 'r' });
-    await info;
-    const victim = plainClient(url, { transports: ['websocket'] });
-    const at = signals(victim);
-    await connected(victim);
-    victim.emit(SIGNAL_EVENT, '/announce|V|{"id":"V","room":"r"}');
-    await at.next();
-    const leaves: number[] = [];
-    watcher.on('message:leave', () => leaves.push(performance.now()));
-    const killedAt = performance.now();
-    victim.io.engine.close(); // the transport goes without a Socket.IO disconnect packet
-    await waitUntil(() => hub.stats().inGrace === 1, 'V in its grace window');
-    expect(hub.roomMembers('r')).toContain('V');
-    await waitUntil(() => leaves.length === 1, '/leave for V', graceMs + 2000);
-    expect(leaves[0]! - killedAt).toBeGreaterThanOrEqual(graceMs - 1);
-    expect(leaves[0]! - killedAt).toBeLessThan(graceMs + 1000);
-    expect(hub.roomMembers('r')).toEqual([String(watcher.id)]);
-  });
-
   it('engine.io heartbeat: a peer that answers pings stays, a silent one is dropped and leaves', async () => {
-    const timing = { pingIntervalMs: 100, pingTimeoutMs: 100 };
-    const { url, hub } = await start(timing, { graceMs: 100 });
-    const idle = await rawClient(socketIoConnector(url), ['IDLE', 'r']);
-    const silent = await rawEngine(url, { answerPings: false });
-    cleanups.push(() => silent[Symbol.asyncDispose]());
+    await using s = await start({ pingIntervalMs: 100, pingTimeoutMs: 100 }, { graceMs: 100 });
+    await using idle = await rawClient(socketIoConnector(s.url), ['IDLE', 'r']);
+    await using silent = await rawEngine(s.url, { answerPings: false });
     const left: string[] = [];
-    hub.on('peer:left', (peer) => left.push(`${peer.id} ${peer.reason}`));
+    s.hub.on('peer:left', (peer) => left.push(`${peer.id} ${peer.reason}`));
     const startedAt = performance.now();
-    silent.emit(SIGNAL_EVENT, '/announce|S|{"id":"S","room":"r"}');
-    await silent.next();
+    silent.say('/announce|S|{"id":"S","room":"r"}');
+    await silent.inbox.next();
     await waitUntil(() => left.length === 1, 'S to leave', 3000);
     // dead after one unanswered ping (interval + timeout), then the grace window
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(250);
@@ -302,71 +206,34 @@ describe('socket.io transport specifics', () => {
     expect(silent.pings).toBeGreaterThanOrEqual(1);
     await quietFor(300);
     expect(idle.closeInfo).toBeUndefined();
-    expect(hub.roomMembers('r')).toEqual(['IDLE']);
-    idle.pipe.close();
+    expect(s.hub.roomMembers('r')).toEqual(['IDLE']);
   });
 
-  it('probes liveness for id claims: a Switchyard holder keeps its id, a silent one is replaced', async () => {
-    const { url } = await start({}, { livenessTimeoutMs: 300 });
-    const holder = await rawClient(socketIoConnector(url), ['L', 'r']);
-    const thief = await rawClient(socketIoConnector(url));
-    thief.say('/announce|L|{"id":"L","room":"r"}');
-    expect(errorCodeOf(await thief.next())).toBe('id-taken');
-    expect(holder.closeInfo).toBeUndefined();
-    // an original client has no rtc-probe listener, so it never acknowledges: it reads as gone
-    const original = await rawEngine(url);
-    cleanups.push(() => original[Symbol.asyncDispose]());
-    original.emit(SIGNAL_EVENT, '/announce|O|{"id":"O","room":"r"}');
-    await original.next((event) => String(event.args[1]).startsWith('/roominfo'));
-    const claimer = await rawClient(socketIoConnector(url));
+  it('an original client never acknowledges rtc-probe: a claim replaces it, told rtc-close 4009 before the disconnect', async () => {
+    await using s = await start({}, { livenessTimeoutMs: 300 });
+    // like rtc-signaller-socket.io, this client has no rtc-probe listener
+    await using original = await rawEngine(s.url);
+    original.say('/announce|O|{"id":"O","room":"r"}');
+    await original.inbox.next((message) => message.startsWith('/roominfo|'));
+    await using claimer = await rawClient(socketIoConnector(s.url));
     claimer.say('/announce|O|{"id":"O","room":"r"}');
-    expect(await claimer.next()).toBe('/roominfo|{"memberCount":2}');
-    expect((await original.next((event) => event.args[0] === PROBE_EVENT)).ackId).toEqual(
-      expect.any(Number),
-    );
-    // the replaced holder learns why before the disconnect packet
-    expect((await original.next((event) => event.args[0] === CLOSE_EVENT)).args).toEqual([
-      CLOSE_EVENT,
-      4009,
-      'id taken over',
-    ]);
-    expect(await original.closed()).toBeGreaterThan(0);
-    for (const client of [holder, claimer]) client.pipe.close();
-  });
-
-  it('counts what engine.io has not written yet: a peer that stops reading is closed (4008)', async () => {
-    const { url, hub } = await start({}, { rateLimit: false, highWaterMark: 256 * 1024 });
-    const reader = await rawEngine(url);
-    cleanups.push(() => reader[Symbol.asyncDispose]());
-    reader.emit(SIGNAL_EVENT, '/announce|R|{"id":"R","room":"r"}');
-    await reader.next();
-    const writer = await rawClient(socketIoConnector(url), ['W', 'r']);
-    const chunk = 'x'.repeat(32 * 1024);
-    // a peer that reads may receive far more than the high-water mark in total
-    for (let i = 0; i < 40; i++) writer.say(`/to|R|/bulk|W|${chunk}`);
-    const bulk = () =>
-      reader.events.filter((event) => String(event.args[1]).startsWith('/to|R|/bulk'));
-    await waitUntil(() => bulk().length === 40, '40 bulk messages at R');
-    expect(hub.stats().closed.slowConsumer).toBe(0);
-    reader.ws.pause(); // TCP backpressure: the kernel buffers fill, then engine.io's queue grows
-    for (let sent = 0; sent < 2000 && hub.stats().closed.slowConsumer === 0; sent++) {
-      writer.say(`/to|R|/bulk|W|${chunk}`);
-      if (sent % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
-    }
-    await waitUntil(() => hub.stats().closed.slowConsumer === 1, 'R closed as slow consumer');
-    expect(hub.roomMembers('r')).toContain('W');
-    reader.ws.resume();
-    expect((await reader.next((event) => event.args[0] === CLOSE_EVENT)).args).toEqual([
-      CLOSE_EVENT,
-      4008,
-      'slow consumer',
-    ]);
-    writer.pipe.close();
+    expect(await claimer.next()).toBe('/roominfo|{"memberCount":1}');
+    expect(await original.packets.next(isEvent(PROBE_EVENT))).toEqual({
+      kind: 'event',
+      args: [PROBE_EVENT],
+      ackId: expect.any(Number),
+    });
+    expect(await original.packets.next(isEvent(CLOSE_EVENT))).toMatchObject({
+      args: [CLOSE_EVENT, 4009, 'id taken over'],
+    });
+    // the very next packet is the Socket.IO disconnect
+    expect(await original.packets.next()).toEqual({ kind: 'disconnect' });
+    expect(await original.closed()).toBe(4009);
   });
 
   it('accepts Engine.IO v3 clients (socket.io-client 2.x) unless allowEIO3 is false', async () => {
-    const { url, hub } = await start();
-    const base = `${url}/socket.io/?EIO=3&transport=polling`;
+    await using s = await start();
+    const base = `${s.url}/socket.io/?EIO=3&transport=polling`;
     const opening = await (await fetch(base)).text();
     const sid = /"sid":"([^"]+)"/.exec(opening)?.[1];
     expect(sid).toEqual(expect.any(String));
@@ -380,9 +247,9 @@ describe('socket.io transport specifics', () => {
     expect(posted.status).toBe(200);
     const polled = await (await fetch(`${base}&sid=${sid!}`)).text();
     expect(polled).toContain(`42${JSON.stringify([SIGNAL_EVENT, '/roominfo|{"memberCount":1}'])}`);
-    expect(hub.roomMembers('r')).toEqual(['V2']);
+    expect(s.hub.roomMembers('r')).toEqual(['V2']);
 
-    const strict = await start({ allowEIO3: false });
+    await using strict = await start({ allowEIO3: false });
     const refused = await fetch(`${strict.url}/socket.io/?EIO=3&transport=polling`);
     expect([refused.status, await refused.text()]).toEqual([
       400,
@@ -390,42 +257,28 @@ describe('socket.io transport specifics', () => {
     ]);
   });
 
-  it('close() closes sockets with 1001 and gives /socket.io/ back to the server', async () => {
-    const { url, close } = await start({}, {}, (request, response) =>
+  it('close() closes sockets with 1001; afterwards the host no longer routes /socket.io/', async () => {
+    await using s = await start();
+    const handshake = `${s.url}/socket.io/?EIO=4&transport=polling`;
+    expect(await (await fetch(handshake)).text()).toMatch(/^0\{"sid":/);
+    await using client = await rawClient(socketIoConnector(s.url), ['C', 'r']);
+    await using original = await rawEngine(s.url);
+    await s.served.served.close();
+    expect(await client.closed()).toMatchObject({ local: false, code: 1001 });
+    expect(await original.closed()).toBe(1001);
+    // the HTTP server keeps running; a request listener of its own now sees /socket.io/ alone
+    s.served.http.server.on('request', (request, response) =>
       response.end(`app ${request.url ?? ''}`),
     );
-    const handshake = `${url}/socket.io/?EIO=4&transport=polling`;
-    expect(await (await fetch(handshake)).text()).toMatch(/^0\{"sid":/);
-    expect(await (await fetch(`${url}/healthz`)).text()).toBe('app /healthz');
-    const client = await rawClient(socketIoConnector(url), ['C', 'r']);
-    await close();
-    expect(await client.closed()).toMatchObject({ local: false, code: 1001 });
     expect(await (await fetch(handshake)).text()).toBe('app /socket.io/?EIO=4&transport=polling');
   });
 
-  it('leaves upgrades on other paths to their owner, however slow (destroyUpgrade: false)', async () => {
-    const { server } = await start();
-    // another transport that takes longer than engine.io's 1 s destroyUpgradeTimeout to answer
-    server.on('upgrade', (request, socket: NetSocket) => {
-      if (request.url !== '/slow') return;
-      setTimeout(
-        () =>
-          socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
-        1200,
-      );
-    });
-    const status = await new Promise<number | string>((resolve) => {
-      const port = (server.address() as AddressInfo).port;
-      const request = httpRequest({
-        host: '127.0.0.1',
-        port,
-        path: '/slow',
-        headers: { connection: 'Upgrade', upgrade: 'websocket' },
-      });
-      request.on('response', (response) => resolve(response.statusCode ?? 0));
-      request.on('error', (error) => resolve(error.message));
-      request.end();
-    });
-    expect(status).toBe(404);
+  it('an upgrade on another path never reaches engine.io: the host answers 404', async () => {
+    await using s = await start();
+    const query = '?EIO=4&transport=websocket';
+    expect(await upgradeStatus(s.served.url(`/socket.io/${query}`))).toBe(101);
+    // engine.io would open these (it does not check the path): the host never hands them over
+    for (const path of ['/', '/other/', '/socket.iox/'])
+      expect([path, await upgradeStatus(s.served.url(`${path}${query}`))]).toEqual([path, 404]);
   });
 });

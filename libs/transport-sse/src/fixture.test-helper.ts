@@ -1,17 +1,20 @@
-/** A real HTTP server on 127.0.0.1 with a hub and the SSE server half, for the specs. */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+/** A hub and the SSE server half served on 127.0.0.1, for the transport-specific specs. */
+import type { IncomingMessage } from 'node:http';
 import { createHub, type Hub, type HubOptions, type HubServices } from '@switchyard/hub';
-import type { Accept } from '@switchyard/protocol';
-import { createSseServer, type SseServerHandle, type SseServerOptions } from './server.ts';
+import { pathOf } from '@switchyard/http';
+import type { Pipe } from '@switchyard/protocol';
+import { inbox, serveHalves, type Inbox, type ServedFixture } from '@switchyard/testing';
+import { sseServer, type SseServerHalf, type SseServerOptions } from './server.ts';
 
-/** A running server; dispose it in `afterEach`. */
+/** A running server; `await using` disposes it. */
 export interface SseFixture extends AsyncDisposable {
-  readonly server: Server;
   readonly hub: Hub;
-  readonly sse: SseServerHandle;
+  readonly sse: SseServerHalf;
+  readonly served: ServedFixture;
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
+  /** Every server-side pipe the half handed to the hub, in order. */
+  readonly pipes: Inbox<Pipe>;
   /** Every `GET /sse` request the server received, in order (streams opened and resumed). */
   readonly streams: IncomingMessage[];
 }
@@ -21,31 +24,36 @@ export interface FixtureOptions {
   readonly hub?: HubOptions;
   readonly services?: HubServices;
   readonly sse?: SseServerOptions;
-  /** Wraps the hub's accept, e.g. to see the server-side pipes. */
-  readonly accept?: (hub: Hub) => Accept;
 }
 
-/** Starts a hub and an HTTP server whose only route is the SSE server half. */
+/** Starts a hub and `sseServer(options.sse)` on a fresh HTTP server. */
 export async function startSse(options: FixtureOptions = {}): Promise<SseFixture> {
   const hub = createHub({ graceMs: 300, ...options.hub }, options.services);
-  const sse = createSseServer(options.accept?.(hub) ?? hub.accept, options.sse);
+  const sse = sseServer(options.sse);
+  const pipes = inbox<Pipe>('a server-side pipe');
+  const served = await serveHalves(
+    (pipe, context) => {
+      pipes.push(pipe);
+      hub.accept(pipe, context);
+    },
+    [sse],
+  );
   const streams: IncomingMessage[] = [];
-  const server = createServer((request, response) => {
-    if (request.method === 'GET' && request.url?.split('?')[0] === '/sse') streams.push(request);
-    if (!sse.handle(request, response)) response.writeHead(404).end('not found');
+  // a second listener beside the host's: it only watches
+  served.http.server.on('request', (request: IncomingMessage) => {
+    if (request.method === 'GET' && pathOf(request.url) === (options.sse?.path ?? '/sse'))
+      streams.push(request);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    server,
     hub,
     sse,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    served,
+    url: served.url(),
+    pipes,
     streams,
     async [Symbol.asyncDispose]() {
       hub.close();
-      await sse.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await served.close();
     },
   };
 }

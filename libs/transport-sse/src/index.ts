@@ -6,24 +6,14 @@
  * ```ts
  * import { createServer } from 'node:http';
  * import { createHub } from '@switchyard/hub';
- * import { createSseServer } from '@switchyard/transport-sse/server';
+ * import { serveTransports } from '@switchyard/http';
+ * import { sseServer } from '@switchyard/transport-sse/server';
  * import { sseConnector } from '@switchyard/transport-sse/client';
  *
- * const sse = createSseServer(createHub().accept);
- * createServer((req, res) => {
- *   if (!sse.handle(req, res)) res.writeHead(404).end();
- * }).listen(3000, '127.0.0.1');
+ * const http = createServer().listen(3000, '127.0.0.1');
+ * await serveTransports(http, createHub().accept, [sseServer()]);
  * const connector = sseConnector('http://127.0.0.1:3000');
  * ```
  */
-export {
-  sseConnector,
-  streamUrl,
-  type SseConnectorOptions,
-  type EventSourceLike,
-  type EventSourceConstructor,
-  type FetchFunction,
-} from './client.ts';
-export { createSseServer, type SseServerOptions, type SseServerHandle } from './server.ts';
-export type { OriginPolicy } from './cors.ts';
-export { SseEvent, type SessionInfo, type CloseNotice } from './wire.ts';
+export * from './client.ts';
+export { sseServer, type SseServerOptions, type SseServerHalf } from './server.ts';

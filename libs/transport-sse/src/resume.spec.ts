@@ -3,13 +3,20 @@
  * exactly what it missed, and the room notices nothing; past it the session ends and the room
  * gets `/leave` after the hub's grace window.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSignaller } from '@switchyard/signaller';
-import { nextEvent, quietFor, rawClient, waitUntil, type RawClient } from '@switchyard/testing';
-import { sseConnector, type SseConnectorOptions } from './client.ts';
-import { startSse, type FixtureOptions, type SseFixture } from './fixture.test-helper.ts';
-import type { FetchFunction } from './outbox.ts';
-import { openRawStream, type RawStream } from './raw-sse.test-helper.ts';
+import {
+  cleanupStack,
+  errorCodeOf,
+  nextEvent,
+  quietFor,
+  rawClient,
+  waitUntil,
+  type RawClient,
+} from '@switchyard/testing';
+import { sseConnector, type FetchFunction, type SseConnectorOptions } from './client.ts';
+import { startSse, type SseFixture } from './fixture.test-helper.ts';
+import { openRawStream } from './raw-sse.test-helper.ts';
 
 /**
  * A `fetch` whose event streams the test can cut from the client side: the body fails as on a
@@ -48,56 +55,41 @@ function cuttableFetch(): { fetch: FetchFunction; cut(): void } {
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 describe('sse resume', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  async function start(options: FixtureOptions = {}): Promise<SseFixture> {
-    const fixture = await startSse(options);
-    cleanups.push(() => fixture[Symbol.asyncDispose]());
-    return fixture;
-  }
-
-  async function client(
-    f: SseFixture,
-    announce?: [string, string],
-    options: SseConnectorOptions = {},
-  ): Promise<RawClient> {
-    const opened = await rawClient(sseConnector(f.url, options), announce);
-    cleanups.push(() => opened[Symbol.asyncDispose]());
-    return opened;
-  }
-
-  async function stream(url: string, headers: Record<string, string> = {}): Promise<RawStream> {
-    const opened = await openRawStream(url, headers);
-    cleanups.push(() => opened[Symbol.asyncDispose]());
-    return opened;
-  }
+  const client = (f: SseFixture, announce?: [string, string], options: SseConnectorOptions = {}) =>
+    rawClient(sseConnector(f.url, options), announce);
 
   /** A raw session announced as `id` into room `r`; resolves after its `/roominfo`. */
   async function rawMember(f: SseFixture, id: string) {
-    const events = await stream(`${f.url}/sse`);
+    const events = await openRawStream(`${f.url}/sse`);
     const session = (JSON.parse((await events.next()).data) as { session: string }).session;
     const postUrl = `${f.url}/sse/${session}`;
     await fetch(postUrl, { method: 'POST', body: `/announce|${id}|{"id":"${id}","room":"r"}` });
-    await events.next((e) => e.data.startsWith('/roominfo'));
-    return { events, session, postUrl };
+    const joined = await events.next((e) => e.data.startsWith('/roominfo'));
+    return {
+      events,
+      session,
+      postUrl,
+      joined,
+      [Symbol.asyncDispose]: () => events[Symbol.asyncDispose](),
+    };
   }
 
   /** Whatever happens to the stream, nothing is lost or repeated and nobody sees a departure. */
   async function conversationSurvives(cut: 'server' | 'client', onlyResumeAcks = false) {
-    const f = await start({ hub: { graceMs: 300 }, sse: { retryMs: 50, resumeWindowMs: 3000 } });
+    await using f = await startSse({
+      hub: { graceMs: 300 },
+      sse: { retryMs: 50, resumeWindowMs: 3000 },
+    });
     const departures: string[] = [];
     f.hub.on('connection:closed', (c) => departures.push(`closed ${c.id}`));
     f.hub.on('peer:left', (p) => departures.push(`left ${p.id}`));
     const cuttable = cuttableFetch();
-    const receiver = await client(f, ['R', 'r'], {
+    await using receiver = await client(f, ['R', 'r'], {
       fetch: cuttable.fetch,
       ...(onlyResumeAcks && { ackEvery: 1000 }),
     });
-    const sender = await client(f, ['S', 'r']);
-    const watcher = await client(f, ['W', 'r']);
+    await using sender = await client(f, ['S', 'r']);
+    await using watcher = await client(f, ['W', 'r']);
     const numbers = (c: RawClient, prefix: string) =>
       c.received.filter((m) => m.startsWith(prefix)).map((m) => Number(m.split('|')[4]));
 
@@ -135,9 +127,9 @@ describe('sse resume', () => {
     conversationSurvives('client'));
 
   it('a resume with Last-Event-ID replays exactly the missed events, without a new session event', async () => {
-    const f = await start({ hub: { graceMs: 100 } });
-    const a = await rawMember(f, 'A');
-    const peer = await client(f, ['P', 'r']);
+    await using f = await startSse({ hub: { graceMs: 100 } });
+    await using a = await rawMember(f, 'A');
+    await using peer = await client(f, ['P', 'r']);
     const announce = await a.events.next();
     expect(announce).toMatchObject({
       id: `${a.session}.2`,
@@ -146,7 +138,7 @@ describe('sse resume', () => {
     a.events.cut();
     for (let i = 0; i < 3; i++) peer.say(`/to|A|/x|P|${i}`);
     await waitUntil(() => f.hub.stats().messagesIn >= 5, 'the three messages to reach the hub');
-    const resumed = await stream(`${f.url}/sse`, { 'last-event-id': announce.id! });
+    await using resumed = await openRawStream(`${f.url}/sse`, { 'last-event-id': announce.id! });
     expect(resumed.response.status).toBe(200);
     const replayed = [await resumed.next(), await resumed.next(), await resumed.next()];
     expect(replayed.map((e) => [e.event, e.id, e.data])).toEqual(
@@ -158,12 +150,12 @@ describe('sse resume', () => {
   });
 
   it('a new stream for a session replaces a half-open one', async () => {
-    const f = await start();
-    const a = await rawMember(f, 'A');
-    const peer = await client(f, ['P', 'r']);
+    await using f = await startSse();
+    await using a = await rawMember(f, 'A');
+    await using peer = await client(f, ['P', 'r']);
     const last = await a.events.next();
     // the old stream is still open as far as the server knows
-    const fresh = await stream(`${f.url}/sse`, { 'last-event-id': last.id! });
+    await using fresh = await openRawStream(`${f.url}/sse`, { 'last-event-id': last.id! });
     await a.events.end();
     peer.say('/to|A|/x|P|after');
     expect((await fresh.next()).data).toBe('/to|A|/x|P|after');
@@ -171,15 +163,16 @@ describe('sse resume', () => {
   });
 
   it('past the resume window the session ends; the room gets /leave after the grace window', async () => {
-    const f = await start({ hub: { graceMs: 200 }, sse: { resumeWindowMs: 300 } });
+    await using f = await startSse({ hub: { graceMs: 200 }, sse: { resumeWindowMs: 300 } });
     const codes: (number | undefined)[] = [];
     f.hub.on('connection:closed', (c) => codes.push(c.code));
-    const gone = await rawMember(f, 'G');
-    const watcher = await client(f, ['W', 'r']);
+    await using gone = await rawMember(f, 'G');
+    await using watcher = await client(f, ['W', 'r']);
     const last = await gone.events.next();
     const cutAt = Date.now();
     gone.events.cut();
     expect(await watcher.next((m) => m.startsWith('/leave'), 5000)).toBe('/leave|G|{"id":"G"}');
+    // resumeWindowMs + graceMs: the pipe contract's hard-disconnect case only bounds graceMs
     expect(Date.now() - cutAt).toBeGreaterThanOrEqual(450);
     expect(codes).toEqual([1006]);
     const late = await fetch(`${f.url}/sse`, { headers: { 'last-event-id': last.id! } });
@@ -190,9 +183,9 @@ describe('sse resume', () => {
   });
 
   it('a session closed while its stream is away tells the client why when it comes back', async () => {
-    const f = await start();
-    const a = await rawMember(f, 'A');
-    const peer = await client(f, ['P', 'r']);
+    await using f = await startSse();
+    await using a = await rawMember(f, 'A');
+    await using peer = await client(f, ['P', 'r']);
     const last = await a.events.next();
     a.events.cut();
     await waitUntil(() => f.streams[0]!.socket.closed, 'the server to notice the cut');
@@ -200,7 +193,7 @@ describe('sse resume', () => {
     peer.say('/to|A|/x|P|2');
     await waitUntil(() => f.hub.stats().messagesIn >= 4, 'both messages');
     expect(f.hub.disconnect('A', 4009, 'id taken over')).toBe(true);
-    const back = await stream(`${f.url}/sse`, { 'last-event-id': last.id! });
+    await using back = await openRawStream(`${f.url}/sse`, { 'last-event-id': last.id! });
     await back.end();
     expect(back.events.map((e) => [e.event, e.data])).toEqual([
       ['message', '/to|A|/x|P|1'],
@@ -210,18 +203,48 @@ describe('sse resume', () => {
     expect(f.sse.sessions).toBe(1);
   });
 
+  it('liveness is "a stream is attached": an attached holder keeps its id; a session whose stream is away loses it (4009) and learns why on resume (docs/protocol.md §4.3)', async () => {
+    await using f = await startSse({ hub: { livenessTimeoutMs: 300 } });
+    await using holder = await rawMember(f, 'H');
+    await using thief = await client(f);
+    thief.say('/announce|H|{"id":"H","room":"r"}');
+    expect(errorCodeOf(await thief.next())).toBe('id-taken');
+    await using away = await rawMember(f, 'A');
+    const awayStream = f.streams.at(-1)!;
+    away.events.cut();
+    await waitUntil(() => awayStream.socket.closed, 'the server to notice the cut');
+    await using claimer = await client(f);
+    claimer.say('/announce|A|{"id":"A","room":"r"}');
+    expect(await claimer.next((m) => m.startsWith('/roominfo|'))).toBe(
+      '/roominfo|{"memberCount":2}',
+    );
+    await using back = await openRawStream(`${f.url}/sse`, {
+      'last-event-id': away.joined.id!,
+    });
+    await back.end();
+    const [error, close] = back.events.filter((e) => !e.data.startsWith('/announce'));
+    expect(errorCodeOf(error!.data)).toBe('id-taken');
+    expect(JSON.parse(close!.data)).toMatchObject({ code: 4009 });
+    expect(holder.events.ended).toBe(false);
+    expect(f.hub.roomMembers('r').sort()).toEqual(['A', 'H']);
+  });
+
   it('a client half refused on resume (the window passed) closes its pipe; the signaller starts over', async () => {
     // the server asks EventSource to wait longer than it keeps the session
-    const f = await start({ hub: { graceMs: 0 }, sse: { retryMs: 400, resumeWindowMs: 100 } });
+    await using f = await startSse({
+      hub: { graceMs: 0 },
+      sse: { retryMs: 400, resumeWindowMs: 100 },
+    });
     const cuttable = cuttableFetch();
     const peer = createSignaller(sseConnector(f.url, { fetch: cuttable.fetch }), {
       reconnectDelay: () => 20,
     });
-    cleanups.push(() => peer.leave());
+    await using stack = cleanupStack();
+    stack.defer(() => peer.leave());
     const first = nextEvent(peer, 'roominfo');
     peer.announce({ room: 'r' });
     await first;
-    const watcher = await client(f, ['W', 'r']);
+    await using watcher = await client(f, ['W', 'r']);
     const disconnected = nextEvent(peer, 'disconnected');
     const again = nextEvent(peer, 'roominfo');
     cuttable.cut();
@@ -239,9 +262,9 @@ describe('sse resume', () => {
   });
 
   it('a client half whose stream does not come back in resumeTimeoutMs closes its pipe (1006)', async () => {
-    const f = await start({ sse: { retryMs: 5000 } });
+    await using f = await startSse({ sse: { retryMs: 5000 } });
     const cuttable = cuttableFetch();
-    const lost = await client(f, ['L', 'r'], { fetch: cuttable.fetch, resumeTimeoutMs: 200 });
+    await using lost = await client(f, ['L', 'r'], { fetch: cuttable.fetch, resumeTimeoutMs: 200 });
     const cutAt = Date.now();
     cuttable.cut();
     expect(await lost.closed()).toMatchObject({

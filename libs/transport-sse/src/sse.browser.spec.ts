@@ -1,40 +1,31 @@
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   describeConformance,
-  sharedBrowserBridge,
   quietFor,
   rawClient,
+  sharedBrowserBridge,
   waitUntil,
 } from '@switchyard/testing';
 import { sseConnector } from './client.ts';
-import { startSse, type SseFixture } from './fixture.test-helper.ts';
+import { startSse } from './fixture.test-helper.ts';
+import { sseSetup } from './setup.test-helper.ts';
 
 // one Chromium for the whole file; each test opens its own pipes from the page (another origin)
 const browserBridge = sharedBrowserBridge(
   fileURLToPath(new URL('./bridge-entry.test-helper.ts', import.meta.url)),
 );
 
-describeConformance('sse, client half in Chromium', async (hub) => {
-  const fixture = await startSse({ accept: () => hub.accept, sse: { resumeWindowMs: 1000 } });
-  return {
-    connector: (await browserBridge()).connector(fixture.url),
-    async dispose() {
-      await fixture[Symbol.asyncDispose]();
-    },
-  };
-});
+describeConformance(
+  'sse, client half in Chromium',
+  sseSetup({ connector: async (url) => (await browserBridge()).connector(url) }),
+);
 
 describe('sse resume in Chromium', () => {
-  let fixture: SseFixture | undefined;
-  afterEach(async () => {
-    await fixture?.[Symbol.asyncDispose]();
-  });
-
   it("the browser's EventSource resumes a cut stream with Last-Event-ID; nothing lost or repeated", async () => {
-    const f = (fixture = await startSse({ sse: { retryMs: 50 } }));
-    const receiver = await rawClient((await browserBridge()).connector(f.url), ['R', 'r']);
-    const sender = await rawClient(sseConnector(f.url), ['S', 'r']);
+    await using f = await startSse({ sse: { retryMs: 50 } });
+    await using receiver = await rawClient((await browserBridge()).connector(f.url), ['R', 'r']);
+    await using sender = await rawClient(sseConnector(f.url), ['S', 'r']);
     const received = () => receiver.received.filter((m) => m.startsWith('/to|R|/n|'));
     for (let i = 0; i < 100; i++) sender.say(`/to|R|/n|S|${i}`);
     await waitUntil(() => received().length >= 20, 'the first messages');
@@ -47,7 +38,5 @@ describe('sse resume in Chromium', () => {
     expect(received()).toEqual(Array.from({ length: 120 }, (_, i) => `/to|R|/n|S|${i}`));
     expect(sender.received.filter((m) => m.startsWith('/leave'))).toEqual([]);
     expect(receiver.closeInfo).toBeUndefined();
-    receiver.pipe.close();
-    sender.pipe.close();
   });
 });

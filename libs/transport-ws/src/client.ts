@@ -2,7 +2,13 @@
  * Client half of the WebSocket transport: the native `WebSocket` where the runtime has one
  * (browsers, Node ≥ 22), else `ws`. URLs map like messenger-ws: `http:` → `ws:`, `https:` → `wss:`.
  */
-import { definePipe, type Connector, type Pipe } from '@switchyard/protocol';
+import {
+  ConnectRefusedError,
+  definePipe,
+  openWithin,
+  type Connector,
+  type Pipe,
+} from '@switchyard/protocol';
 import { closeSafely } from './close-code.ts';
 
 /** The WHATWG WebSocket surface the client half uses. */
@@ -69,16 +75,20 @@ export function webSocketConnector(
   );
   return async ({ signal } = {}) => {
     const Ctor = await resolveConstructor(options.WebSocket);
-    const failures: string[] = [];
+    const failures: Error[] = [];
     for (const target of targets) {
       signal?.throwIfAborted();
       try {
         return await open(Ctor, target, options.openTimeoutMs ?? 10_000, signal);
       } catch (error) {
-        failures.push(`${target}: ${(error as Error).message}`);
+        if (signal?.aborted) throw error;
+        failures.push(error as Error);
       }
     }
-    throw new Error(`Unable to connect to url: ${url} (${failures.join('; ')})`);
+    // one failure is thrown as it is (a ConnectTimeoutError stays one); several are summed up
+    if (failures.length === 1) throw failures[0]!;
+    const why = failures.map((failure) => failure.message).join('; ');
+    throw new ConnectRefusedError(url, `every endpoint failed (${why})`, { cause: failures });
   };
 }
 
@@ -88,21 +98,8 @@ function open(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<Pipe> {
-  return new Promise<Pipe>((resolve, reject) => {
+  return openWithin<Pipe>({ target, timeoutMs, signal }, (attempt) => {
     const socket = new Ctor(target);
-    let opened = false;
-    const fail = (reason: string) => {
-      if (opened) return;
-      opened = true; // settle once
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      closeSafely(socket);
-      reject(new Error(reason));
-    };
-    const onAbort = () => fail('aborted');
-    const timer = setTimeout(() => fail('timed out'), timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
-
     const handle = definePipe('ws', {
       send: (message) => socket.send(message),
       close: (code, reason) => closeSafely(socket, code, reason),
@@ -110,19 +107,21 @@ function open(
     });
     let connected = false;
     socket.addEventListener('open', () => {
-      if (opened) return;
-      opened = connected = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      resolve(handle.pipe);
+      if (attempt.settled) return;
+      connected = true;
+      attempt.resolve(handle.pipe);
     });
     socket.addEventListener('message', (event) => {
       if (typeof event.data === 'string') handle.receive(event.data);
     });
-    socket.addEventListener('error', () => fail('socket error'));
+    socket.addEventListener('error', () =>
+      attempt.reject(new ConnectRefusedError(target, 'socket error')),
+    );
     socket.addEventListener('close', (event) => {
-      if (!connected) return fail(`closed with ${event.code}`);
+      if (!connected)
+        return attempt.reject(new ConnectRefusedError(target, `closed with ${event.code}`));
       handle.closed({ code: event.code, reason: event.reason });
     });
+    return () => closeSafely(socket);
   });
 }

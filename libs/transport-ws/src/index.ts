@@ -6,11 +6,12 @@
  * ```ts
  * import { createServer } from 'node:http';
  * import { createHub } from '@switchyard/hub';
- * import { attachWebSocket } from '@switchyard/transport-ws/server';
+ * import { serveTransports } from '@switchyard/http';
+ * import { webSocketServer } from '@switchyard/transport-ws/server';
  * import { webSocketConnector } from '@switchyard/transport-ws/client';
  *
- * const server = createServer().listen(3000, '127.0.0.1');
- * attachWebSocket(server, createHub().accept);
+ * const http = createServer().listen(3000, '127.0.0.1');
+ * await serveTransports(http, createHub().accept, [webSocketServer()]);
  * const connector = webSocketConnector('http://127.0.0.1:3000');
  * ```
  */
@@ -23,7 +24,7 @@ export {
   type WebSocketConstructor,
 } from './client.ts';
 export {
-  attachWebSocket,
+  webSocketServer,
   type WebSocketServerOptions,
-  type WebSocketServerHandle,
+  type WebSocketServerHalf,
 } from './server.ts';

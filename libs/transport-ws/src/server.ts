@@ -1,70 +1,56 @@
 /**
- * Server half of the WebSocket transport: `ws` in noServer mode on a shared `http.Server`.
- * Any path not claimed by another transport is accepted (original clients use `/` and `/primus`).
+ * Server half of the WebSocket transport: `ws` in noServer mode behind the shared HTTP host. It
+ * takes upgrades on every path no other transport claims (original clients use `/` and
+ * `/primus`). Wire details: docs/transports/ws.md.
  */
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   CloseCode,
   definePipe,
-  errorMessage,
   originAllowed,
+  silentLogger,
   type Accept,
   type ConnectionContext,
+  type Logger,
   type OriginPolicy,
   type PipeHandle,
   type PipeOps,
 } from '@switchyard/protocol';
+import {
+  queryToken,
+  refuseUpgrade,
+  requestContext,
+  settleWithin,
+  type HttpServerHalf,
+} from '@switchyard/http';
 import { closeSafely } from './close-code.ts';
 import { coalesceWrites, utf8Once } from './write-batching.ts';
 
-/** Options of {@link attachWebSocket}. */
+/** Options of {@link webSocketServer}. */
 export interface WebSocketServerOptions {
-  /** Path prefixes that belong to other transports (e.g. `/socket.io/`, `/mqtt`). @default [] */
-  readonly excludePaths?: readonly string[];
   /** Transport frame limit; a larger frame closes the socket with 1009. @default 1 MiB */
   readonly maxPayload?: number;
   /** Allowed `Origin` values, or a predicate. Requests without `Origin` (non-browsers) pass. @default all */
   readonly allowedOrigins?: OriginPolicy;
   /** Ping interval; a socket that missed the previous pong is terminated. @default 30000 */
   readonly pingIntervalMs?: number;
-  /** Called for socket-level errors (protocol violations); they never crash the process. */
-  readonly onSocketError?: (error: Error) => void;
 }
 
-/** A running WebSocket server half. */
-export interface WebSocketServerHandle {
-  /** Open sockets. */
-  readonly connections: number;
-  /** Stops accepting and closes every socket with `code` (default 1001). */
-  close(code?: number): Promise<void>;
-}
-
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
-  );
-}
-
-function contextOf(request: IncomingMessage): ConnectionContext {
-  const token = new URL(request.url ?? '/', 'http://localhost').searchParams.get('token');
-  return {
-    transport: 'ws',
-    ...(request.socket.remoteAddress !== undefined && {
-      remoteAddress: request.socket.remoteAddress,
-    }),
-    ...(request.headers.origin !== undefined && { origin: request.headers.origin }),
-    ...(token !== null && { credentials: { token } }),
-  };
+/** The WebSocket server half. */
+export interface WebSocketServerHalf extends HttpServerHalf {
+  readonly transport: 'ws';
 }
 
 const PIPE = Symbol('switchyard.pipe');
 type TaggedSocket = WebSocket & { [PIPE]: PipeHandle };
 
+// Shared listeners (`this` is the socket): no closures per connection.
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  if (isBinary) this.send(errorMessage('malformed', 'binary frames are not accepted; send text'));
-  else (this as TaggedSocket)[PIPE].receive(data.toString());
+  const handle = (this as TaggedSocket)[PIPE];
+  if (isBinary) handle.unreadable('binary frames');
+  else handle.receive(data.toString());
 }
 
 function onClose(this: WebSocket, code: number, reason: Buffer): void {
@@ -110,30 +96,25 @@ function probe(ws: WebSocket, timeoutMs: number): Promise<boolean> {
   });
 }
 
-/** Mounts the WebSocket transport on `server`, handing each socket to `accept` as a `Pipe`. */
-export function attachWebSocket(
-  server: Server,
-  accept: Accept,
-  options: WebSocketServerOptions = {},
-): WebSocketServerHandle {
-  const excluded = options.excludePaths ?? [];
+/** The WebSocket transport's server half; mount it with `serveTransports`. */
+export function webSocketServer(options: WebSocketServerOptions = {}): WebSocketServerHalf {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxPayload ?? 1024 * 1024,
     perMessageDeflate: false,
   });
   const answered = new WeakSet<WebSocket>();
+  let accept: Accept | undefined;
+  let log: Logger = silentLogger;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
 
-  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = (request.url ?? '/').split('?')[0]!;
-    if (excluded.some((prefix) => path.startsWith(prefix))) return;
-    socket.on('error', () => socket.destroy());
-    if (!originAllowed(request.headers.origin, options.allowedOrigins))
-      return refuse(socket, 403, 'Forbidden origin');
-    // read what the hub needs now: a closure over `request` would keep it alive per socket
-    const context = contextOf(request);
-    wss.handleUpgrade(request, socket, head, (ws) => wire(ws, socket, context));
-  };
+  function onPong(this: WebSocket): void {
+    answered.add(this);
+  }
+  function onError(this: WebSocket, error: Error): void {
+    log('debug', 'websocket protocol error', { error: error.message });
+  }
 
   function wire(ws: WebSocket, socket: Duplex, context: ConnectionContext): void {
     answered.add(ws);
@@ -143,48 +124,49 @@ export function attachWebSocket(
     ws.on('pong', onPong);
     ws.on('error', onError);
     ws.on('close', onClose);
-    accept(handle.pipe, context);
+    accept!(handle.pipe, context);
   }
 
-  // Shared listeners (`this` is the socket): no closures per connection.
-  function onPong(this: WebSocket): void {
-    answered.add(this);
-  }
-  function onError(this: WebSocket, error: Error): void {
-    options.onSocketError?.(error);
-  }
-
-  const heartbeat = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!answered.has(ws)) {
-        ws.terminate();
-        continue;
-      }
-      answered.delete(ws);
-      ws.ping();
-    }
-  }, options.pingIntervalMs ?? 30_000);
-  heartbeat.unref();
-
-  server.on('upgrade', onUpgrade);
   return {
+    transport: 'ws',
+    paths: [],
+    fallbackUpgrades: true,
+    start(host) {
+      accept = host.accept;
+      log = host.log;
+      heartbeat = setInterval(() => {
+        for (const ws of wss.clients) {
+          if (!answered.has(ws)) {
+            ws.terminate();
+            continue;
+          }
+          answered.delete(ws);
+          ws.ping();
+        }
+      }, options.pingIntervalMs ?? 30_000);
+      heartbeat.unref();
+    },
+    handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer) {
+      if (closed || !accept) return refuseUpgrade(socket, 503, 'server shutting down');
+      if (!originAllowed(request.headers.origin, options.allowedOrigins))
+        return refuseUpgrade(socket, 403, 'Forbidden origin');
+      socket.on('error', () => socket.destroy());
+      // read what the hub needs now: a closure over `request` would keep it alive per socket
+      const context = requestContext('ws', request, queryToken(request));
+      wss.handleUpgrade(request, socket, head, (ws) => wire(ws, socket, context));
+    },
     get connections() {
       return wss.clients.size;
     },
+    describe: () => 'WebSocket on every path no other transport claims',
     async close(code = CloseCode.goingAway) {
-      server.off('upgrade', onUpgrade);
+      closed = true;
       clearInterval(heartbeat);
-      const closing = [...wss.clients].map(
-        (ws) =>
-          new Promise<void>((resolve) => {
-            ws.once('close', () => resolve());
-            closeSafely(ws, code, 'server shutting down');
-            setTimeout(() => {
-              ws.terminate();
-              resolve();
-            }, 2000).unref();
-          }),
-      );
+      const closing = [...wss.clients].map((ws) => {
+        const gone = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+        closeSafely(ws, code, 'server shutting down');
+        return settleWithin(gone, 2000).then(() => ws.terminate());
+      });
       await Promise.all(closing);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

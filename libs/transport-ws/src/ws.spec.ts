@@ -1,69 +1,59 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { connect as tcpConnect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createHub, type Hub } from '@switchyard/hub';
-import { createSignaller } from '@switchyard/signaller';
+import { createHub, type HubServices } from '@switchyard/hub';
+import type { HttpServerHalf } from '@switchyard/http';
 import {
   describeConformance,
+  describePipeContract,
   errorCodeOf,
-  nextEvent,
+  quietFor,
   rawClient,
+  serveHalves,
   waitUntil,
 } from '@switchyard/testing';
 import { endpointUrls, toWebSocketUrl, webSocketConnector } from './client.ts';
-import { attachWebSocket, type WebSocketServerOptions } from './server.ts';
+import { rawWebSocket } from './raw-ws.test-helper.ts';
+import { webSocketServer, type WebSocketServerOptions } from './server.ts';
+import { wsSetup } from './setup.test-helper.ts';
 
-async function listen(): Promise<Server> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
+describeConformance('ws', wsSetup());
+describePipeContract({ name: 'ws', setup: wsSetup() });
+
+/** A half that claims `path` and takes no upgrades there: the host refuses them with 400. */
+function claimOnly(path: string): HttpServerHalf {
+  return {
+    transport: `claims ${path}`,
+    paths: [path],
+    start: () => undefined,
+    connections: 0,
+    describe: () => `nothing at ${path}`,
+    close: async () => undefined,
+  };
 }
 
-const urlOf = (server: Server, path = '/') =>
-  `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
-
-describeConformance('ws', async (hub) => {
-  const server = await listen();
-  const ws = attachWebSocket(server, hub.accept);
-  return {
-    connector: webSocketConnector(urlOf(server)),
-    async dispose() {
-      await ws.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-});
-
 describe('ws transport specifics', () => {
-  const cleanups: (() => Promise<unknown> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  async function start(
-    options: WebSocketServerOptions = {},
-    graceMs = 200,
-  ): Promise<{ server: Server; hub: Hub }> {
-    const hub = createHub({ graceMs });
-    const server = await listen();
-    const handle = attachWebSocket(server, hub.accept, options);
-    cleanups.push(async () => {
-      hub.close();
-      await handle.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    });
-    return { server, hub };
+  async function start(options: WebSocketServerOptions = {}, services: HubServices = {}) {
+    const hub = createHub({ graceMs: 200 }, services);
+    const served = await serveHalves(hub.accept, [webSocketServer(options), claimOnly('/fail')]);
+    return {
+      hub,
+      served,
+      async [Symbol.asyncDispose]() {
+        hub.close();
+        await served.close();
+      },
+    };
   }
 
   function socket(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
     const ws = new WebSocket(url.replace('http', 'ws'), { headers });
-    cleanups.push(() => ws.terminate());
+    ws.on('error', () => undefined);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(ws));
+      ws.once('unexpected-response', (_request, response) =>
+        reject(new Error(`refused with ${response.statusCode ?? 0}`)),
+      );
       ws.once('error', reject);
     });
   }
@@ -79,77 +69,67 @@ describe('ws transport specifics', () => {
     expect(toWebSocketUrl('ws://h:1/x')).toBe('ws://h:1/x');
   });
 
-  it('tries endpoints in order, like messenger-ws failover (items 49, 50)', async () => {
+  it('tries endpoints in order, like messenger-ws failover (docs/conformance.md items 49, 50)', async () => {
     expect(endpointUrls('http://h:1/', ['/', '/primus'])).toEqual([
       'http://h:1/',
       'http://h:1/primus',
     ]);
-    const { server, hub } = await start({ excludePaths: ['/fail'] });
-    server.on('upgrade', (request, sock: Socket) => {
-      if (request.url === '/fail') sock.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-    });
-    const client = await rawClient(
-      webSocketConnector(urlOf(server), { endpoints: ['/fail', '/primus'] }),
+    await using s = await start();
+    const url = s.served.url('/');
+    await using client = await rawClient(
+      webSocketConnector(url, { endpoints: ['/fail', '/primus'] }),
       ['E', 'r'],
     );
-    expect(hub.roomMembers('r')).toEqual(['E']);
+    expect(s.hub.roomMembers('r')).toEqual(['E']);
+    await expect(webSocketConnector(url, { endpoints: ['/fail'] })({})).rejects.toMatchObject({
+      name: 'ConnectRefusedError',
+      target: expect.stringMatching(/\/fail$/),
+    });
     client.pipe.close();
-    await expect(webSocketConnector(urlOf(server), { endpoints: ['/fail'] })({})).rejects.toThrow(
-      /Unable to connect to url: .*\/fail: /,
-    );
   });
 
-  it('keeps idle connections open across many ping cycles (item 45)', async () => {
-    const { server, hub } = await start({ pingIntervalMs: 50 });
-    const idle = await rawClient(webSocketConnector(urlOf(server)), ['IDLE', 'r']);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+  it('keeps idle connections open across many ping cycles (docs/conformance.md item 45)', async () => {
+    await using s = await start({ pingIntervalMs: 50 });
+    await using idle = await rawClient(webSocketConnector(s.served.url('/')), ['IDLE', 'r']);
+    await quietFor(600);
     expect(idle.closeInfo).toBeUndefined();
-    expect(hub.roomMembers('r')).toEqual(['IDLE']);
-    idle.pipe.close();
+    expect(s.hub.roomMembers('r')).toEqual(['IDLE']);
   });
 
-  it('accepts any path except the excluded ones', async () => {
-    const { server } = await start({ excludePaths: ['/socket.io/'] });
+  it('takes upgrades on every path no other half claims; a claimed path is refused', async () => {
+    await using s = await start();
     for (const path of ['/', '/primus', '/any/thing?x=1']) {
-      const ws = await socket(urlOf(server, path));
+      const ws = await socket(s.served.url(path));
       ws.send('/announce|P|{"id":"P","room":"r"}');
       expect(await nextText(ws)).toBe('/roominfo|{"memberCount":1}');
       ws.close();
       await new Promise((resolve) => ws.once('close', resolve));
     }
-    // an excluded path is left to its owner (here a stand-in that answers 404)
-    server.on('upgrade', (request, sock: Socket) => {
-      if (request.url?.startsWith('/socket.io/'))
-        sock.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-    });
-    await expect(socket(urlOf(server, '/socket.io/?EIO=4'))).rejects.toThrow(/404/);
+    await expect(socket(s.served.url('/fail/x'))).rejects.toThrow(/400/);
   });
 
-  it('answers a binary frame with /error and survives a reserved opcode', async () => {
-    const { server, hub } = await start();
-    const ws = await socket(urlOf(server));
-    ws.send(Buffer.from([1, 2, 3]));
-    expect(errorCodeOf(await nextText(ws))).toBe('malformed');
-    // a raw client sends a frame with reserved opcode 0x3: ws closes it with 1002, nothing crashes
-    const port = (server.address() as AddressInfo).port;
-    const tcp: Socket = tcpConnect(port, '127.0.0.1');
-    cleanups.push(() => void tcp.destroy());
-    await new Promise((resolve) => tcp.once('connect', resolve));
-    tcp.write(
-      'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-    );
-    await new Promise((resolve) => tcp.once('data', resolve));
-    tcp.write(Buffer.from([0x83, 0x80, 0, 0, 0, 0]));
-    await new Promise((resolve) => tcp.once('close', resolve));
-    const peer = await rawClient(webSocketConnector(urlOf(server)), ['ALIVE', 'r']);
-    expect(hub.roomMembers('r')).toEqual(['ALIVE']);
-    peer.pipe.close();
+  it('survives a frame with a reserved opcode: ws closes it with 1002, nothing crashes', async () => {
+    await using s = await start();
+    const tcp: Socket = tcpConnect(s.served.http.port, '127.0.0.1');
+    try {
+      await new Promise((resolve) => tcp.once('connect', resolve));
+      tcp.write(
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      await new Promise((resolve) => tcp.once('data', resolve));
+      tcp.write(Buffer.from([0x83, 0x80, 0, 0, 0, 0]));
+      await new Promise((resolve) => tcp.once('close', resolve));
+    } finally {
+      tcp.destroy();
+    }
+    await using _peer = await rawClient(webSocketConnector(s.served.url('/')), ['ALIVE', 'r']);
+    expect(s.hub.roomMembers('r')).toEqual(['ALIVE']);
   });
 
   it('closes a frame over the transport limit with 1009; the hub limit answers /error', async () => {
-    const { server } = await start({ maxPayload: 200_000 });
-    const ws = await socket(urlOf(server));
+    await using s = await start({ maxPayload: 200_000 });
+    const ws = await socket(s.served.url('/'));
     ws.send('/announce|P|{"id":"P","room":"r"}');
     await nextText(ws);
     ws.send(`/x|P|${'a'.repeat(70_000)}`);
@@ -161,8 +141,8 @@ describe('ws transport specifics', () => {
 
   it('enforces the Origin allow-list and hands the token query to the hub', async () => {
     const tokens: (string | undefined)[] = [];
-    const hub = createHub(
-      {},
+    await using s = await start(
+      { allowedOrigins: ['http://app.test'] },
       {
         authenticate: ({ context }) => {
           tokens.push(context.credentials?.token);
@@ -172,59 +152,26 @@ describe('ws transport specifics', () => {
         },
       },
     );
-    const server = await listen();
-    const handle = attachWebSocket(server, hub.accept, { allowedOrigins: ['http://app.test'] });
-    cleanups.push(async () => {
-      hub.close();
-      await handle.close();
-      await new Promise((resolve) => server.close(resolve));
-    });
-    await expect(socket(urlOf(server), { Origin: 'http://evil.test' })).rejects.toThrow(/403/);
-    const allowed = await socket(urlOf(server, '/?token=good'), { Origin: 'http://app.test' });
+    await expect(socket(s.served.url('/'), { Origin: 'http://evil.test' })).rejects.toThrow(/403/);
+    const allowed = await socket(s.served.url('/?token=good'), { Origin: 'http://app.test' });
     allowed.send('/announce|A|{"id":"A","room":"r"}');
     expect(await nextText(allowed)).toBe('/roominfo|{"memberCount":1}');
-    const denied = await socket(urlOf(server, '/?token=bad'));
+    const denied = await socket(s.served.url('/?token=bad'));
     const closed = new Promise<number>((resolve) => denied.once('close', (code) => resolve(code)));
     denied.send('/announce|B|{"id":"B","room":"r"}');
     expect(errorCodeOf(await nextText(denied))).toBe('unauthorized');
     expect(await closed).toBe(4001);
     expect(tokens).toEqual(['good', 'bad']);
+    allowed.terminate();
   });
 
-  it('a killed socket becomes /leave after the grace window', async () => {
-    const { server, hub } = await start({}, 300);
-    const watcher = createSignaller(webSocketConnector(urlOf(server)));
-    cleanups.push(() => watcher.leave());
-    const info = nextEvent(watcher, 'roominfo');
-    watcher.announce({ room: 'r' });
-    await info;
-    const victim = await socket(urlOf(server));
-    victim.send('/announce|V|{"id":"V","room":"r"}');
-    await nextText(victim);
-    const started = Date.now();
-    const left = nextEvent(watcher, 'message:leave');
-    victim.terminate();
-    expect((await left)[0]).toEqual({ id: 'V' });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
-    expect(hub.roomMembers('r')).toEqual([String(watcher.id)]);
-  });
-
-  it('terminates a socket that stops answering pings, and probes liveness for id claims', async () => {
-    const { server, hub } = await start({ pingIntervalMs: 100 }, 0);
-    const silent = new WebSocket(urlOf(server).replace('http', 'ws'), { autoPong: false });
-    cleanups.push(() => silent.terminate());
-    await new Promise((resolve) => silent.once('open', resolve));
-    silent.send('/announce|S|{"id":"S","room":"r"}');
-    await waitUntil(() => hub.roomMembers('r').length === 1, 'S to join');
-    // a newcomer claiming S: the holder does not answer the probe, so it is replaced
-    const claimer = await rawClient(webSocketConnector(urlOf(server)));
-    claimer.say('/announce|S|{"id":"S","room":"r"}');
-    expect(await claimer.next()).toBe('/roominfo|{"memberCount":1}');
-    claimer.pipe.close();
-    const dead = new WebSocket(urlOf(server).replace('http', 'ws'), { autoPong: false });
-    cleanups.push(() => dead.terminate());
-    const closed = new Promise((resolve) => dead.once('close', resolve));
-    await new Promise((resolve) => dead.once('open', resolve));
-    await closed;
+  it('terminates a socket that stops answering pings', async () => {
+    await using s = await start({ pingIntervalMs: 100 });
+    await using silent = await rawWebSocket(s.served.url('/'));
+    silent.say('/announce|S|{"id":"S","room":"r"}');
+    await waitUntil(() => s.hub.roomMembers('r').length === 1, 'S to join');
+    // one interval to ping, the next to find no pong: a hard disconnect (1006), not a close
+    expect(await silent.closed()).toBe(1006);
+    await waitUntil(() => s.hub.stats().inGrace === 1, 'S in its grace window');
   });
 });

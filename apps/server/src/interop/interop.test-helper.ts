@@ -18,7 +18,7 @@ export interface Original extends OriginalSignaller {
   close(): void;
 }
 
-/** The original client's peer record (`{id, roleIdx, data}`, reference §5.3). */
+/** The original client's peer record (`{id, roleIdx, data}`, docs/conformance.md §5.3). */
 export interface OriginalPeerRecord {
   readonly id: string;
   readonly roleIdx: number;

@@ -1,9 +1,9 @@
 /**
  * Interop in one room on the Switchyard server: an original rtc-signaller@6.3.0 (bare dialect)
  * and a Switchyard signaller (json dialect, the default). Each reads every message in its own
- * dialect (PROTOCOL §2): the original `/cmd|<id>|…`, ours `/cmd|{"id":"<id>"}|…`. An original
+ * dialect (docs/protocol.md §2): the original `/cmd|<id>|…`, ours `/cmd|{"id":"<id>"}|…`. An original
  * that got the json form would see an object where the sender id belongs and lose its peer
- * record (reference Q1).
+ * record (docs/conformance.md Q1).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSignaller, type Signaller, type SignallerOptions } from '@switchyard/signaller';

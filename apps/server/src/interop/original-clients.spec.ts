@@ -101,7 +101,7 @@ describe('original clients → Switchyard server (WebSocket, rtc-switchboard-mes
     alice.announce({ status: 'away' });
     const [data, senderId] = await update;
     expect(data).toMatchObject({ id: alice.id, status: 'away' });
-    // reference Q29: peer:update's second argument is the sender id, not a record
+    // docs/conformance.md Q29: peer:update's second argument is the sender id, not a record
     expect(senderId).toBe(alice.id);
     expect(asObject((await roominfo)[0])).toEqual({ memberCount: 2 });
     expect(peerOf(bob, alice.id)?.data).toMatchObject({ status: 'away' });
@@ -163,7 +163,7 @@ describe('original clients → Switchyard server (WebSocket, rtc-switchboard-mes
     await join(bob, red);
     await knowEachOther([alice, bob]);
     alice.send('/chat', { text: 'red only' });
-    // a /to across rooms is refused, not delivered (PROTOCOL §4.2 step 7)
+    // a /to across rooms is refused, not delivered (docs/protocol.md §4.2 step 7)
     const refused = originalEvent(alice, 'message:error');
     alice.to(dave.id).send('/hello', { cross: true });
     expect(asObject((await refused)[0])).toMatchObject({ code: 'unknown-target' });
@@ -185,7 +185,7 @@ describe('original clients → Switchyard server (WebSocket, rtc-switchboard-mes
     const arrived = originalEvent(dave, 'peer:announce');
     const [info] = await join(bob, blue);
     expect(info).toEqual({ memberCount: 2 });
-    // reference Q3/E9: the original server told the old room nothing; we send /leave on a move
+    // docs/conformance.md Q3/E9: the original server told the old room nothing; we send /leave on a move
     const [leavePayload, leaveSource, leaveRaw] = await left;
     expect(leavePayload).toEqual({ id: bob.id });
     expect(asRecord(leaveSource).id).toBe(bob.id);
@@ -210,7 +210,7 @@ describe('original clients → Switchyard server (WebSocket, rtc-switchboard-mes
     expect(asRecord(source).id).toBe(alice.id);
     expect(raw).toBe(`/leave|${alice.id}|{"id":"${alice.id}"}`);
     await disconnected;
-    // reference Q4: the original server kept a /leave sender in the room; PROTOCOL §4.2 removes it
+    // docs/conformance.md Q4: the original server kept a /leave sender in the room; docs/protocol.md §4.2 removes it
     expect(server.hub.roomMembers(room)).toEqual([bob.id]);
   });
 
@@ -260,7 +260,7 @@ describe('original clients → Switchyard server (WebSocket, rtc-switchboard-mes
     const server = await fleet.server(GRACE_MS);
     const room = newRoom();
     const [alice, bob] = [fleet.original(), fleet.original()];
-    // the original default: reconnect 50 ms after the drop, then re-announce (reference §5.5)
+    // the original default: reconnect 50 ms after the drop, then re-announce (docs/conformance.md §5.5)
     const carol = fleet.original({ reconnect: true });
     await join(alice, room);
     await join(bob, room);

@@ -94,9 +94,9 @@ describe('rtc-signallercheck test-multiannounce.js', () => {
     expect(atZero.calls).toHaveLength(1);
   });
 
-  // Reference Q24: the original compared `.remote`/`.local`, which never exist (undefined ===
+  // docs/conformance.md Q24: the original compared `.remote`/`.local`, which never exist (undefined ===
   // undefined). Ported as what it meant: both records exist and their roles are inverse.
-  it('ab roles have been correctly assigned [Q24: checks roleIdx, the original check was vacuous]', () => {
+  it('ab roles have been correctly assigned [docs/conformance.md Q24: checks roleIdx, the original check was vacuous]', () => {
     const [zero, one] = signallers as [Original, Original];
     const data0 = peerOf(one, zero.id);
     const data1 = peerOf(zero, one.id);
@@ -133,7 +133,7 @@ describe('rtc-signallercheck test-broadcast.js', () => {
   });
 
   // The original listened for the event `hello`, which 6.x never emits (commands arrive as
-  // `message:<cmd>`, reference §5.4): ported as `message:hello`, which is what it meant.
+  // `message:<cmd>`, docs/conformance.md §5.4): ported as `message:hello`, which is what it meant.
   it('send command from 0', async () => {
     const [zero, ...others] = signallers as [Original, ...Original[]];
     const echo = recordEvents(zero, 'message:hello');

@@ -85,7 +85,7 @@ describe('rtc-switch test/announce.js', () => {
     s.state.ids = [generateId(), generateId()];
     // the original passed members[1].id, still undefined here; any target shows the same thing
     member0.say(`/to|${s.state.ids[1]}|/hello|${s.state.ids[0]}`);
-    // the original only returned false; Switchyard also says why (PROTOCOL §4.2 step 5)
+    // the original only returned false; Switchyard also says why (docs/protocol.md §4.2 step 5)
     expect(errorCodeOf(await member0.next())).toBe('not-announced');
     await quietFor(100);
     expect(member1.take()).toEqual([]);
@@ -109,7 +109,7 @@ describe('rtc-switch test/announce.js', () => {
   });
 
   // The original sent `/to|<1>|/hello|foo`: the sender field `foo` was never checked. Switchyard
-  // binds the sender to the connection (reference Q20/Q21, PROTOCOL §4.2 step 6), so the frame
+  // binds the sender to the connection (docs/conformance.md Q20/Q21, docs/protocol.md §4.2 step 6), so the frame
   // carries member 0's own id, and the `foo` variant is refused with sender-mismatch.
   it('0:can send message to 1', async () => {
     const [member0, member1] = s.state.members as [RawClient, RawClient];
@@ -182,11 +182,11 @@ describe('rtc-switch test/roominfo.js', () => {
     expect(await s.connect(1)).toBeTruthy();
   });
 
-  // Reference Q20 / checklist item 35: the original let the new instance silently take the id over
-  // from a live connection. PROTOCOL §4.3 refuses it (`id-taken`) while the holder answers its
+  // docs/conformance.md Q20 / docs/conformance.md item 35: the original let the new instance silently take the id over
+  // from a live connection. docs/protocol.md §4.3 refuses it (`id-taken`) while the holder answers its
   // liveness probe, and lets it take over silently once the holder is gone. Either way the count
   // stays 2, which is what the original case is about.
-  it('1:announce (reannounce - separate instance, should not increase count [Q20: refused with id-taken while the first instance lives; taken over once it is gone])', async () => {
+  it('1:announce (reannounce - separate instance, should not increase count [docs/conformance.md Q20: refused with id-taken while the first instance lives; taken over once it is gone])', async () => {
     const [member0, fresh] = s.state.members as [RawClient, RawClient];
     const first = s.state.members[2]!;
     const id = s.state.ids[1]!;
@@ -221,7 +221,7 @@ describe('rtc-switch test/board-data.js', () => {
   });
 
   // The original tapped the board's `data` event. The hub has no such tap: the observer is a
-  // second member of room `a`, which must receive the announce byte-identical (checklist item 40).
+  // second member of room `a`, which must receive the announce byte-identical (docs/conformance.md item 40).
   it('0:announce', async () => {
     const observer = await rawClient(webSocketConnector(s.server.url), ['observer', 'a']);
     s.state.members[1] = observer;

@@ -79,7 +79,7 @@ function suite(graceMs = 300) {
     },
     /**
      * test/helpers/cleanup.js: every client leaves, and the board sees one `leave` per client;
-     * here one `peer:left` with reason `leave` per client (PROTOCOL §4.2 step 8).
+     * here one `peer:left` with reason `leave` per client (docs/protocol.md §4.2 step 8).
      */
     async cleanup() {
       const left = recordHubEvents(this.hub, 'peer:left');
@@ -191,7 +191,7 @@ describe('rtc-switchboard test/room-leave.js', () => {
   it('close connections', () => s.cleanup());
 
   // The original allowed 500 ms for room:destroy after the sockets closed. Here the room is gone
-  // as soon as the /leave frames are handled (reference Q4: /leave removes membership).
+  // as soon as the /leave frames are handled (docs/conformance.md Q4: /leave removes membership).
   it('check room has been destroyed', () => {
     expect(s.hub.rooms()).not.toContain(roomId);
     expect(s.hub.rooms()).not.toContain(room2);
@@ -293,7 +293,7 @@ describe('rtc-switchboard test/room-changes.js', () => {
 
   it('client:2 reannounce (room:1)', async () => {
     const atOne = originalEvent(clients[1]!, 'peer:announce');
-    // reference Q3/E9: the original told the old room nothing; PROTOCOL §4.2 step 4 sends /leave
+    // docs/conformance.md Q3/E9: the original told the old room nothing; docs/protocol.md §4.2 step 4 sends /leave
     const leftZero = originalEvent(clients[0]!, 'message:leave');
     await announceInto(2, roomIds[1]);
     expect((await atOne)[0]).toMatchObject({ id: clients[2]!.id });
@@ -338,7 +338,7 @@ describe('rtc-switchboard test/room-events.js', () => {
     expect((await created)[0]).toBe(roomId);
   });
 
-  // the original destroyed the room when the socket closed; ours when the /leave arrives (Q4)
+  // the original destroyed the room when the socket closed; ours when the /leave arrives (docs/conformance.md Q4)
   it('client:0 close, room:destroy event fires', async () => {
     const destroyed = hubEvent(s.hub, 'room:destroyed');
     clients[0]!.leave();

@@ -6,8 +6,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { originAllowed, type OriginPolicy } from '@switchyard/protocol';
 
-export type { OriginPolicy } from '@switchyard/protocol';
-
 /** The CORS headers for `request`, or undefined when its origin is not allowed. */
 export function corsHeaders(
   request: IncomingMessage,

@@ -3,7 +3,7 @@
  * per device; closures per device would cost memory), and the liveness probe.
  */
 import { definePipe, type PipeHandle, type PipeOps } from '@switchyard/protocol';
-import { closeFrame, PING_FRAME } from './topics.ts';
+import { closeFrame, PING_FRAME } from '../shared/topics.ts';
 
 /** What a device needs from its bridge. */
 export interface DeviceHost {

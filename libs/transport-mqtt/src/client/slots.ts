@@ -3,7 +3,7 @@
  * session worth resuming (what was sent meanwhile waits in it), so the next connection takes
  * that id; otherwise a fresh random id, so concurrent pipes never share a session.
  */
-import { RedeliveryFilter } from './redelivery.ts';
+import { RedeliveryFilter } from '../shared/redelivery.ts';
 
 /** A client id and what outlives its connections: the broker session's redelivery filter. */
 export interface Slot {

@@ -3,7 +3,7 @@
  * its own `up` and `status` topics and read only its own `down` topic; the bridge may read every
  * `up`/`status` topic and write every `down` topic; nothing else is allowed.
  */
-import { isValidClientId, parseDeviceTopic } from './topics.ts';
+import { isValidClientId, parseDeviceTopic } from '../shared/topics.ts';
 
 /** Who is asking: a device (by client id) or the authenticated bridge. */
 export type Actor =

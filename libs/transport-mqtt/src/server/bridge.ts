@@ -10,17 +10,18 @@
  *   each device show a sign of life within `rejoinTimeoutMs`; the others are hard disconnects.
  * - Down messages are published with QoS 2 through a small window (publish-window.ts), so the
  *   bridge's own resends cannot reach a device twice; devices subscribe with QoS 1, and both
- *   ends drop QoS 1 redeliveries (redelivery.ts).
+ *   ends drop QoS 1 redeliveries (shared/redelivery.ts).
  */
 import { isUtf8 } from 'node:buffer';
 import mqtt from 'mqtt';
-import { CloseCode, errorMessage, type Accept } from '@switchyard/protocol';
+import { CloseCode, debugLogger, type Accept, type Logger } from '@switchyard/protocol';
 import { firstConnection, MqttBridgeError } from './bridge-ready.ts';
 import { Device, type DeviceHost } from './device-pipe.ts';
 import { publishWindow } from './publish-window.ts';
-import { RedeliveryFilter } from './redelivery.ts';
-import { endWithin } from './session.ts';
-import { DEFAULT_PREFIX, parseDeviceTopic, PING_FRAME, Status } from './topics.ts';
+import { sendImmediately } from '../shared/no-delay.ts';
+import { RedeliveryFilter } from '../shared/redelivery.ts';
+import { endWithin } from '../shared/session.ts';
+import { DEFAULT_PREFIX, parseDeviceTopic, PING_FRAME, Status } from '../shared/topics.ts';
 
 /** Options of {@link connectMqttBridge}. */
 export interface MqttBridgeOptions {
@@ -45,8 +46,8 @@ export interface MqttBridgeOptions {
   readonly maxInflight?: number;
   /** After a reconnect that lost the session: how long devices have to show a sign of life. @default 30000 */
   readonly rejoinTimeoutMs?: number;
-  /** Diagnostics. @default none */
-  readonly log?: (level: 'debug' | 'info' | 'warn', message: string, details?: object) => void;
+  /** Diagnostics. @default debug namespace `switchyard:mqtt` */
+  readonly log?: Logger;
 }
 
 /** Counters of a bridge. */
@@ -80,7 +81,7 @@ export interface MqttBridge {
 /** Connects a bridge between the broker at `options.url` and `accept` (in practice `hub.accept`). */
 export function connectMqttBridge(accept: Accept, options: MqttBridgeOptions): MqttBridge {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  const log = options.log ?? (() => undefined);
+  const log = options.log ?? debugLogger('switchyard:mqtt');
   const rejoinTimeoutMs = options.rejoinTimeoutMs ?? 30_000;
   const devices = new Map<string, Device>();
   const filter = new RedeliveryFilter();
@@ -100,6 +101,7 @@ export function connectMqttBridge(accept: Accept, options: MqttBridgeOptions): M
     ...(options.password !== undefined && { password: options.password }),
   });
 
+  sendImmediately(client);
   const outbox = publishWindow(client, options.maxInflight ?? 16);
   const host: DeviceHost = {
     publish(topic, message, done) {
@@ -127,16 +129,11 @@ export function connectMqttBridge(accept: Accept, options: MqttBridgeOptions): M
   }
 
   function onUp(clientId: string, payload: Buffer): void {
-    if (!isUtf8(payload)) {
-      host.publish(
-        `${prefix}/down/${clientId}`,
-        errorMessage('malformed', 'MQTT payloads must be UTF-8 text'),
-      );
-      return;
-    }
     const device = deviceFor(clientId);
     device.heard();
-    device.handle.receive(payload.toString('utf8'));
+    // the hub answers unreadable input inside the device's rate limit
+    if (!isUtf8(payload)) device.handle.unreadable('payloads that are not UTF-8 text');
+    else device.handle.receive(payload.toString('utf8'));
   }
 
   function onStatus(clientId: string, status: string): void {

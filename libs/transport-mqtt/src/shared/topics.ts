@@ -34,7 +34,7 @@ export const Status = { online: 'online', offline: 'offline' } as const;
  */
 export const PING_FRAME = 'ping';
 
-/** `close|<code>|<reason>`: the server closed this connection (PROTOCOL §4.6 codes). */
+/** `close|<code>|<reason>`: the server closed this connection (docs/protocol.md §4.6 codes). */
 export function closeFrame(code: number, reason: string): string {
   return `close|${code}|${reason}`;
 }

@@ -9,7 +9,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { CloseCode, type PipeHandle, type PipeOps } from '@switchyard/protocol';
-import { closeEvent, HEARTBEAT, messageEvent, STREAM_LOST } from './wire.ts';
+import { closeEvent, HEARTBEAT, messageEvent } from '../shared/wire.ts';
 
 /** What every session of one server shares: limits and the session table. */
 export interface SessionHost {
@@ -142,7 +142,7 @@ export class SseSession implements PipeOps {
       this.host.sessions.delete(this.id);
       return;
     }
-    this.end({ code: STREAM_LOST, reason: 'stream lost and not resumed' }, false);
+    this.end({ code: CloseCode.abnormal, reason: 'stream lost and not resumed' }, false);
   }
 
   /** Drops acknowledged events: the client has everything up to `seq`. */

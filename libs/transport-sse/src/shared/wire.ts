@@ -23,14 +23,11 @@ export interface SessionInfo {
   readonly heartbeatMs: number;
 }
 
-/** Data of the `close` event: WebSocket close codes (PROTOCOL §4.6). */
+/** Data of the `close` event: WebSocket close codes (docs/protocol.md §4.6). */
 export interface CloseNotice {
   readonly code: number;
   readonly reason: string;
 }
-
-/** Close code when a stream was lost and not resumed (as WebSocket reports an abnormal closure). */
-export const STREAM_LOST = 1006;
 
 /** `<session>.<seq>`: the session travels in `Last-Event-ID`, so a plain reconnect resumes. */
 export function eventId(session: string, seq: number): string {

@@ -1,0 +1,65 @@
+/** The app's own HTTP routes, next to the transports: one line each in {@link appRoutes}. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Hub } from '@switchyard/hub';
+import { pathOf, type HttpServerHalf } from '@switchyard/http';
+
+/** What the routes read. */
+export interface RouteContext {
+  readonly hub: Hub;
+  readonly halves: readonly HttpServerHalf[];
+  readonly metrics: Registry;
+  readonly version: string;
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** `GET /`, `GET /healthz`, `GET /metrics`; anything else is 404. */
+export function appRoutes(context: RouteContext): Handler {
+  const routes: Readonly<Record<string, Handler>> = {
+    '/': (_request, response) => index(response, context),
+    '/healthz': (_request, response) => health(response, context),
+    '/metrics': (_request, response) => metrics(response, context.metrics),
+  };
+  return (request, response) => {
+    const path = pathOf(request.url);
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (route && (request.method === 'GET' || request.method === 'HEAD'))
+      return route(request, response);
+    response.writeHead(route ? 405 : 404, { 'content-type': 'text/plain; charset=utf-8' });
+    response.end(
+      route
+        ? `${request.method ?? ''} not allowed: GET ${path}\n`
+        : `not found: ${request.method ?? 'GET'} ${path}\n`,
+    );
+  };
+}
+
+function index(response: ServerResponse, { halves, version }: RouteContext): void {
+  const lines = [
+    `switchyard ${version}: rtc-signaller signalling.`,
+    ...halves.map((half) => `- ${half.describe()}`),
+    '- GET /healthz, GET /metrics',
+  ];
+  response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+  response.end(`${lines.join('\n')}\n`);
+}
+
+function health(response: ServerResponse, { hub, halves, version }: RouteContext): void {
+  const transports = Object.fromEntries(halves.map((half) => [half.transport, half.connections]));
+  response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  response.end(JSON.stringify({ status: 'ok', version, ...hub.stats(), transports }));
+}
+
+function metrics(response: ServerResponse, registry: Registry): void {
+  registry.metrics().then(
+    (text) => {
+      response.writeHead(200, { 'content-type': registry.contentType });
+      response.end(text);
+    },
+    (error: unknown) => {
+      response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      response.end(`metrics failed: ${String(error)}\n`);
+    },
+  );
+}
