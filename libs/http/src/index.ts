@@ -26,3 +26,4 @@ export { serveTransports, checkHalves, type ServeOptions, type ServedTransports 
 export { requestContext, queryToken } from './context.ts';
 export { refuseUpgrade } from './refuse.ts';
 export { settleWithin } from './deadline.ts';
+export { replyText, cookieValue } from './reply.ts';

@@ -81,8 +81,3 @@ export function decodeField(text: string): unknown {
 export function splitFields(message: string): string[] {
   return message.split(SEPARATOR);
 }
-
-/** Splits and decodes every field of a message. */
-export function decodeMessage(message: string): unknown[] {
-  return splitFields(message).map(decodeField);
-}

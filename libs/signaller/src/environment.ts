@@ -1,5 +1,6 @@
 /** What a signaller announces about its runtime, and its default id. */
 
+/** The package version; signaller.spec.ts checks it against package.json. */
 const VERSION = '0.1.0';
 
 interface RuntimeGlobals {

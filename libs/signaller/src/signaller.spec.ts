@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SignallingError } from '@switchyard/protocol';
 import { flushMicrotasks, ManualClock } from '@switchyard/test-kit';
@@ -5,6 +6,12 @@ import { OfflineQueueFullError, ReconnectStoppedError } from './errors.ts';
 import { connected, fakeServer, leaveAll, track } from './fake-server.test-helper.ts';
 import { createSignaller } from './signaller.ts';
 import type { SignallerError } from './types.ts';
+
+const packageVersion = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 afterEach(leaveAll);
 
@@ -56,7 +63,7 @@ describe('outbound frames (docs/conformance.md §5.2, items 1–11)', () => {
     expect(JSON.parse(fields[2]!)).toEqual({
       browser: 'node',
       browserVersion: process.versions.node,
-      agent: expect.stringMatching(/^switchyard@/),
+      agent: `switchyard@${packageVersion}`, // environment.ts VERSION follows package.json
       id: 'ME',
       room: 'r',
       name: 'a',

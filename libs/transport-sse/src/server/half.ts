@@ -20,7 +20,13 @@ import {
   type Logger,
   type OriginPolicy,
 } from '@switchyard/protocol';
-import { pathOf, requestContext, type HttpServerHalf } from '@switchyard/http';
+import {
+  cookieValue,
+  pathOf,
+  replyText as reply,
+  requestContext,
+  type HttpServerHalf,
+} from '@switchyard/http';
 import { parseEventId, parseSequence, sessionEvent } from '../shared/wire.ts';
 import { answerPreflight, corsHeaders } from './cors.ts';
 import { readBody } from './read-body.ts';
@@ -70,30 +76,6 @@ const STREAM_HEADERS = {
   connection: 'keep-alive',
   'x-accel-buffering': 'no', // nginx: do not buffer the stream
 } as const;
-
-function reply(response: ServerResponse, status: number, text: string, headers: Cors = {}): void {
-  response.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  response.end(`${text}\n`);
-}
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
-    const raw = part.slice(eq + 1).trim();
-    try {
-      return decodeURIComponent(raw);
-    } catch {
-      return raw;
-    }
-  }
-  return undefined;
-}
 
 /** The SSE transport's server half; mount it with `serveTransports`. */
 export function sseServer(options: SseServerOptions = {}): SseServerHalf {
