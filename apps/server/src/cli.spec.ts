@@ -164,15 +164,25 @@ describe('switchyard binary', () => {
     expect(status).toBe(400);
   });
 
-  it('rejects a bad flag with a clear message and exit code', async () => {
-    const child = spawn(process.execPath, [main, '--port', 'eighty'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(code).not.toBe(0);
-    expect(stderr).toMatch(/port must be an integer from 0 to 65535, got "eighty"/);
+  it('rejects a bad flag or environment variable with a clear message and exit code', async () => {
+    const refused = async (args: string[], env: Record<string, string> = {}) => {
+      const child = spawn(process.execPath, [main, ...args], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      running.push(child);
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).not.toBe(0);
+      return stderr;
+    };
+    expect(await refused(['--port', 'eighty'])).toMatch(
+      /port must be an integer from 0 to 65535, got "eighty"/,
+    );
+    expect(await refused([], { SWITCHYARD_PORT: 'eighty' })).toMatch(
+      /^switchyard: SWITCHYARD_PORT: port must be an integer from 0 to 65535, got "eighty"/,
+    );
   });
 
   it('reports a taken port instead of crashing', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from './config.ts';
+import { ConfigError, parseConfig } from './config.ts';
 
 describe('parseConfig', () => {
   it('defaults to 127.0.0.1:3000 with a 3 s grace window', () => {
@@ -33,6 +33,18 @@ describe('parseConfig', () => {
       /transports must be a comma-separated list of ws, socket.io, sse, mqtt/,
     );
     expect(() => parseConfig(['--transports', ' , '], {})).toThrow(/transports must be/);
+  });
+
+  it('treats an empty variable as unset and names a bad one', () => {
+    expect(parseConfig([], { PORT: '', SWITCHYARD_PORT: '' }).port).toBe(3000);
+    expect(parseConfig([], { SWITCHYARD_PORT: '', PORT: '4000' }).port).toBe(4000);
+    expect(() => parseConfig([], { SWITCHYARD_PORT: 'http' })).toThrow(
+      new ConfigError('SWITCHYARD_PORT: port must be an integer from 0 to 65535, got "http"'),
+    );
+    expect(() => parseConfig([], { SWITCHYARD_LOG_LEVEL: 'verbose' })).toThrow(
+      /^SWITCHYARD_LOG_LEVEL: log level must be one of trace, debug/,
+    );
+    expect(parseConfig([], { SWITCHYARD_LOG_LEVEL: 'warn' }).logLevel).toBe('warn');
   });
 
   it('takes flags over SWITCHYARD_* over PORT/HOST', () => {

@@ -33,6 +33,13 @@ function integer(name: string, min: number, max: number) {
   };
 }
 
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** A configuration error commander did not print (a bad environment variable). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
 /** Parses `argv` (user arguments only). Flags win over `SWITCHYARD_*` env vars, which win over `PORT`/`HOST`. */
 export function parseConfig(
   argv: readonly string[],
@@ -41,6 +48,12 @@ export function parseConfig(
   const port = integer('port', 0, 65535);
   const graceMs = integer('grace window', 0, 600_000);
   const rate = integer('rate limit', 0, 10_000_000);
+  const logLevel = (value: string): string => {
+    if (LOG_LEVELS.includes(value)) return value;
+    throw new InvalidArgumentError(
+      `log level must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`,
+    );
+  };
   const mqttMode = (value: string): string => {
     if (isMqttMode(value)) return value;
     throw new InvalidArgumentError(
@@ -59,9 +72,15 @@ export function parseConfig(
       );
     return [...new Set(names as TransportName[])];
   };
+  // an empty variable counts as unset (`PORT= npm start`); a bad one names itself
   const fromEnv = <T>(parse: (value: string) => T, ...names: string[]): T | undefined => {
-    const name = names.find((candidate) => env[candidate] !== undefined);
-    return name === undefined ? undefined : parse(env[name]!);
+    const name = names.find((candidate) => (env[candidate] ?? '') !== '');
+    if (name === undefined) return undefined;
+    try {
+      return parse(env[name]!);
+    } catch (error) {
+      throw new ConfigError(`${name}: ${(error as Error).message}`);
+    }
   };
   const program = new Command('switchyard')
     .description(
@@ -130,14 +149,14 @@ export function parseConfig(
     )
     .addOption(
       new Option('--log-level <level>', 'log level [env SWITCHYARD_LOG_LEVEL]')
-        .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
-        .default(env['SWITCHYARD_LOG_LEVEL'] ?? 'info'),
+        .choices(LOG_LEVELS)
+        .default(fromEnv(logLevel, 'SWITCHYARD_LOG_LEVEL') ?? 'info'),
     )
     .addOption(
       new Option(
         '--allowed-origins <origins>',
         'comma-separated browser origins allowed to connect; default any [env SWITCHYARD_ALLOWED_ORIGINS]',
-      ).default(env['SWITCHYARD_ALLOWED_ORIGINS']),
+      ).default(fromEnv(String, 'SWITCHYARD_ALLOWED_ORIGINS')),
     )
     .exitOverride();
   program.parse([...argv], { from: 'user' });

@@ -9,8 +9,10 @@ let config: ServerConfig;
 try {
   config = parseConfig(process.argv.slice(2));
 } catch (error) {
-  // commander already printed the message or the help text
-  process.exit(error instanceof CommanderError ? error.exitCode : 2);
+  // commander printed its own errors and the help text; a bad environment variable is ours
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  process.stderr.write(`switchyard: ${(error as Error).message}\n`);
+  process.exit(2);
 }
 
 const logger = pino({ name: 'switchyard', level: config.logLevel });
