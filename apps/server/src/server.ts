@@ -86,7 +86,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ...(options.mqttPort !== undefined && { port: options.mqttPort }),
     },
   });
-  const http = createServer();
+  // Node checks request deadlines (a slow POST body) every 30 s by default: check every second
+  const http = createServer({ connectionsCheckingInterval: 1000 });
   const transports = await serveTransports(http, hub.accept, halves, {
     log: (transport) => loggerFor(logger, transport),
     fallback: appRoutes({ hub, halves, metrics: hubMetrics(hub), version: VERSION }),

@@ -144,4 +144,45 @@ describe('serveTransports', () => {
     );
     expect(first.closedWith()).toBe(1001);
   });
+
+  it('destroys a connection that sends no complete request headers in time; served ones stay', async () => {
+    await using http = await listenHttp();
+    const held: Socket[] = [];
+    const ws = half('ws', [], {
+      fallbackUpgrades: true,
+      handleUpgrade: (_request, socket) => void held.push(socket as Socket),
+    });
+    await using _served = await asDisposable(
+      serveTransports(http.server, accept, [ws], { headersTimeoutMs: 300 }),
+    );
+    const opened = (write?: string) => {
+      const socket = connect(http.port, '127.0.0.1', () => write && socket.write(write));
+      const closed = new Promise<number>((resolve) => {
+        const started = Date.now();
+        socket.on('close', () => resolve(Date.now() - started));
+      });
+      socket.on('error', () => undefined);
+      return { socket, closed };
+    };
+    const silent = opened();
+    const slowloris = opened('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    const upgraded = opened(
+      'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+    );
+    const keptAlive = opened('GET /x HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await silent.closed).toBeGreaterThanOrEqual(250);
+    expect(await slowloris.closed).toBeLessThan(5_000);
+    await waitUntil(() => held.length === 1, 'the upgrade at the half');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect([upgraded.socket.destroyed, keptAlive.socket.destroyed]).toEqual([false, false]);
+    upgraded.socket.destroy();
+    keptAlive.socket.destroy();
+    for (const socket of held) socket.destroy();
+    expect(http.server.requestTimeout).toBe(15_000);
+  });
 });
+
+async function asDisposable(served: ReturnType<typeof serveTransports>) {
+  const halves = await served;
+  return Object.assign(halves, { [Symbol.asyncDispose]: () => halves.close() });
+}

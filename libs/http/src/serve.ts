@@ -4,10 +4,12 @@
  * everything else is answered and, for upgrades, destroyed, so no socket is left hanging.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode, debugLogger, type Accept, type Logger } from '@switchyard/protocol';
 import { settleWithin } from './deadline.ts';
 import { refuseUpgrade } from './refuse.ts';
+import { replyText as plain } from './reply.ts';
 import { pathMatches, pathOf, type HttpServerHalf } from './server-half.ts';
 
 /** Options of {@link serveTransports}. */
@@ -18,6 +20,18 @@ export interface ServeOptions {
   readonly log?: (transport: string) => Logger;
   /** How long each half may take to close. @default 5000 */
   readonly closeTimeoutMs?: number;
+  /**
+   * A connection that has not sent its first request's headers after this long is destroyed
+   * (Node enforces `headersTimeout` only once a request has started; a silent socket would be
+   * held forever). 0 disables. @default 10000
+   */
+  readonly headersTimeoutMs?: number;
+  /**
+   * Sets the server's `requestTimeout`: a request body (an SSE POST) must arrive within this
+   * long, else 408. Node checks every `connectionsCheckingInterval` (create the server with a
+   * short one, as the switchyard app does). @default 15000
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 /** The halves being served. */
@@ -101,6 +115,25 @@ export async function serveTransports(
     }
   };
 
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  const firstRequest = new WeakMap<Duplex, ReturnType<typeof setTimeout>>();
+  const arrived = (socket: Duplex) => {
+    clearTimeout(firstRequest.get(socket));
+    firstRequest.delete(socket);
+  };
+  const onConnection = (socket: Socket) => {
+    if (headersTimeoutMs <= 0) return;
+    const timer = setTimeout(() => socket.destroy(), headersTimeoutMs);
+    timer.unref();
+    firstRequest.set(socket, timer);
+    socket.once('close', () => arrived(socket));
+  };
+  const onRequestStart = (request: IncomingMessage) => arrived(request.socket);
+  http.requestTimeout = options.requestTimeoutMs ?? 15_000;
+
+  http.on('connection', onConnection);
+  http.prependListener('request', onRequestStart);
+  http.prependListener('upgrade', onRequestStart);
   http.on('request', onRequest);
   http.on('upgrade', onUpgrade);
   let closing: Promise<void> | undefined;
@@ -111,6 +144,9 @@ export async function serveTransports(
     },
     close(code = CloseCode.goingAway) {
       closing ??= (async () => {
+        http.off('connection', onConnection);
+        http.off('request', onRequestStart);
+        http.off('upgrade', onRequestStart);
         http.off('request', onRequest);
         http.off('upgrade', onUpgrade);
         await closeAll(code);
@@ -118,9 +154,4 @@ export async function serveTransports(
       return closing;
     },
   };
-}
-
-function plain(response: ServerResponse, status: number, text: string): void {
-  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
-  response.end(`${text}\n`);
 }

@@ -1,5 +1,6 @@
 /** The parts of a hub, wired once: what the inbound pipeline and the public API share. */
 import { createEmitter, type Emitter } from '@switchyard/protocol';
+import { AnnounceDeadline } from './announce-deadline.ts';
 import { Identity } from './identity.ts';
 import type { Connection } from './model.ts';
 import {
@@ -27,6 +28,7 @@ export interface HubCore {
   readonly rooms: Rooms;
   readonly identity: Identity;
   readonly presence: Presence;
+  readonly deadline: AnnounceDeadline;
 }
 
 /** Builds the modules of a hub. */
@@ -41,7 +43,21 @@ export function createCore(options: HubOptions, services: HubServices): HubCore 
   const outbound = new Outbound(counters, resolved, log);
   const rooms = new Rooms(events, outbound);
   const identity = new Identity(outbound, counters, resolved.livenessTimeoutMs);
-  const presence = new Presence(given.clock, resolved.graceMs, identity, rooms, counters, log);
+  const deadline = new AnnounceDeadline(
+    given.clock,
+    resolved.announceTimeoutMs,
+    outbound,
+    counters,
+  );
+  const presence = new Presence(
+    given.clock,
+    resolved.graceMs,
+    identity,
+    rooms,
+    counters,
+    log,
+    deadline,
+  );
   return {
     options: resolved,
     services: given,
@@ -52,6 +68,7 @@ export function createCore(options: HubOptions, services: HubServices): HubCore 
     rooms,
     identity,
     presence,
+    deadline,
   };
 }
 

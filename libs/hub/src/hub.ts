@@ -46,6 +46,7 @@ export function createHub(options: HubOptions = {}, services: HubServices = {}):
     const member = connection.member;
     connection.state = 'closed';
     connection.backlog = undefined;
+    core.deadline.disarm(connection);
     core.connections.delete(connection);
     core.events.emit('connection:closed', {
       ...connection.context,
@@ -73,6 +74,7 @@ export function createHub(options: HubOptions = {}, services: HubServices = {}):
         ...(rateLimit !== false && { limiter: createRateLimiter(rateLimit) }),
       };
       core.connections.add(connection);
+      core.deadline.arm(connection);
       pipe.onMessage((message) => guard(core, () => inbound.handle(connection, message)));
       pipe.onUnreadable?.((what) => guard(core, () => inbound.unreadable(connection, what)));
       pipe.onClose((info) => closed(connection, info.code));

@@ -90,6 +90,13 @@ export class Identity {
   }
 
   private create(id: string): Member {
-    return { id, room: NO_ROOM, transport: 'unknown', stamp: senderStamp(id), pending: [] };
+    return {
+      id,
+      room: NO_ROOM,
+      transport: 'unknown',
+      stamp: senderStamp(id),
+      pending: [],
+      pendingChars: 0,
+    };
   }
 }

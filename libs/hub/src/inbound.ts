@@ -14,6 +14,7 @@ import {
 } from '@switchyard/protocol';
 import { parseAnnounce } from './announce.ts';
 import type { HubCore } from './core.ts';
+import { checkDirected } from './directed.ts';
 import { Frame } from './frame.ts';
 import { join } from './join.ts';
 import type { Connection } from './model.ts';
@@ -34,15 +35,7 @@ export class Inbound {
     const { outbound, options, counters } = this.core;
     if (connection.backlog) {
       if (connection.backlog.length < options.backlogLimit) connection.backlog.push(message);
-      else
-        outbound.error(
-          connection,
-          'rate-limited',
-          'too many messages while the announce is pending',
-          {
-            retryAfterMs: options.livenessTimeoutMs,
-          },
-        );
+      else this.backlogFull(connection);
       return;
     }
     counters.messagesIn += 1;
@@ -90,9 +83,10 @@ export class Inbound {
         'sender-mismatch',
         `this connection speaks as ${stringifyJson(member.id)}`,
       );
-    const frame = new Frame(message, header, member.stamp);
     // 7. directed
     if (command === '/to') {
+      const verdict = checkDirected(message, header, member.id);
+      if (!verdict.ok) return outbound.error(connection, verdict.code, verdict.reason);
       const target = this.core.identity.get(header.target!);
       if (!target || target.room !== member.room)
         return outbound.error(
@@ -101,11 +95,30 @@ export class Inbound {
           `no peer ${stringifyJson(header.target)} in this room`,
           { target: header.target },
         );
-      return outbound.deliver(target, frame);
+      return outbound.deliver(target, new Frame(verdict.text, verdict.header, member.stamp));
     }
-    // 8, 9. everything else goes to the room; a /leave then ends the membership
-    outbound.broadcast(member.room, member, frame);
-    if (command === '/leave') this.core.presence.forget(member, 'leave', false);
+    // 8. a /leave ends the membership; the room gets the hub's own /leave, so its payload
+    // cannot name another peer
+    if (command === '/leave') return this.core.presence.forget(member, 'leave', true);
+    // 9. everything else goes to the room
+    outbound.broadcast(member.room, member, new Frame(message, header, member.stamp));
+  }
+
+  /**
+   * A message past the backlog of a pending announce is dropped, counted, charged to the rate
+   * limit (so a flood still closes as abusive) and answered at most once a second.
+   */
+  private backlogFull(connection: Connection): void {
+    const { counters, options, outbound } = this.core;
+    counters.messagesIn += 1;
+    counters.backlogOverflow += 1;
+    if (connection.limiter && !this.admitRate(connection)) return;
+    const now = this.core.services.clock.now();
+    if (now - connection.lastRateErrorAt < 1000) return;
+    connection.lastRateErrorAt = now;
+    outbound.error(connection, 'rate-limited', 'too many messages while the announce is pending', {
+      retryAfterMs: options.livenessTimeoutMs,
+    });
   }
 
   /** Input the transport could not read as text: refused like any bad message, rate included. */

@@ -60,6 +60,7 @@ function commit(core: HubCore, connection: Connection, member: Member, announce:
   const { outbound, rooms } = core;
   connection.dialect ??= announce.dialect;
   core.identity.bind(connection, member);
+  core.deadline.disarm(connection);
   core.presence.resumed(member);
   if (member.room.name !== announce.room) rooms.leave(member, 'moved', true);
   rooms.join(member, announce.room);

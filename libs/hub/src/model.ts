@@ -21,6 +21,8 @@ export interface Connection {
   lastRateErrorAt: number;
   /** Inbound messages held while an announce is in flight (keeps per-connection FIFO). */
   backlog?: string[];
+  /** Set while the connection has no room and must announce (announce-deadline.ts). */
+  announceTimer?: unknown;
 }
 
 /** An id in a room; it outlives its connection by the grace window. */
@@ -36,6 +38,8 @@ export interface Member {
   graceTimer?: unknown;
   /** Frames for the member while it is inside its grace window. */
   pending: Frame[];
+  /** Their total length in characters, bounded like a live recipient's buffer. */
+  pendingChars: number;
 }
 
 /** A room exists while it has members. */

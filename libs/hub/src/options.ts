@@ -42,10 +42,20 @@ export interface HubOptions {
   readonly highWaterMark?: number;
   /** Messages kept for a member inside its grace window. @default 256 */
   readonly pendingLimit?: number;
+  /**
+   * Characters (about bytes) kept for a member inside its grace window; past it messages are
+   * dropped and counted, as a live recipient past `highWaterMark` is closed. @default 1 MiB
+   */
+  readonly pendingBytes?: number;
   /** Inbound messages held while an announce awaits auth or a liveness probe. @default 64 */
   readonly backlogLimit?: number;
   /** How long a liveness probe of an id's holder may take. @default 1500 */
   readonly livenessTimeoutMs?: number;
+  /**
+   * A connection without a room (new, or after its `/leave`) for this long gets
+   * `/error not-announced` and is closed with 4008; 0 disables. @default 30000
+   */
+  readonly announceTimeoutMs?: number;
   /** Largest room; announcing into a full room gets `room-full`. @default Infinity */
   readonly maxRoomSize?: number;
   /** Extra keys for `/roominfo` (an extension original clients ignore). @default {} */
@@ -82,9 +92,11 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
     rateLimit: options.rateLimit ?? {},
     highWaterMark: options.highWaterMark ?? 1024 * 1024,
     pendingLimit: options.pendingLimit ?? 256,
+    pendingBytes: options.pendingBytes ?? 1024 * 1024,
     backlogLimit: options.backlogLimit ?? 64,
     livenessTimeoutMs: options.livenessTimeoutMs ?? 1500,
     maxRoomSize: options.maxRoomSize ?? Infinity,
+    announceTimeoutMs: options.announceTimeoutMs ?? 30_000,
     roomInfo: options.roomInfo ?? {},
   };
 }

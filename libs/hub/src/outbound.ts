@@ -18,6 +18,7 @@ import type { HubCounters } from './stats.ts';
 export interface OutboundLimits {
   readonly highWaterMark: number;
   readonly pendingLimit: number;
+  readonly pendingBytes: number;
 }
 
 /** Sends, delivers and broadcasts. */
@@ -58,8 +59,13 @@ export class Outbound {
   deliver(member: Member, frame: Frame): void {
     const connection = member.connection;
     if (connection) this.send(connection, frame.in(connection.dialect ?? 'bare'));
-    else if (member.pending.length < this.limits.pendingLimit) member.pending.push(frame);
-    else this.counters.pendingOverflow += 1;
+    else if (
+      member.pending.length < this.limits.pendingLimit &&
+      member.pendingChars + frame.text.length <= this.limits.pendingBytes
+    ) {
+      member.pending.push(frame);
+      member.pendingChars += frame.text.length;
+    } else this.counters.pendingOverflow += 1;
   }
 
   /** Delivers to every member of `room` but `except`; each dialect is encoded once. */
@@ -71,6 +77,7 @@ export class Outbound {
   flushPending(member: Member, connection: Connection): void {
     const pending = member.pending;
     member.pending = [];
+    member.pendingChars = 0;
     for (const frame of pending) this.send(connection, frame.in(connection.dialect ?? 'bare'));
   }
 }

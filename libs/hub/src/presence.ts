@@ -4,6 +4,7 @@
  * the room gets `/leave`. Also the one place a membership ends.
  */
 import type { Clock, Logger } from '@switchyard/protocol';
+import type { AnnounceDeadline } from './announce-deadline.ts';
 import type { Identity } from './identity.ts';
 import type { Member } from './model.ts';
 import type { LeaveReason } from './options.ts';
@@ -19,6 +20,7 @@ export class Presence {
     private readonly rooms: Rooms,
     private readonly counters: HubCounters,
     private readonly log: Logger,
+    private readonly deadline: AnnounceDeadline,
   ) {}
 
   /** The member lost its connection: start its grace window (or end it at once with 0). */
@@ -51,11 +53,15 @@ export class Presence {
     this.rooms.leave(member, reason, announceLeave);
     this.counters.graceExpired += member.pending.length;
     member.pending = [];
+    member.pendingChars = 0;
     const connection = member.connection;
     member.connection = undefined;
     if (connection && connection.member === member) {
       connection.member = undefined;
-      if (connection.state === 'member') connection.state = 'idle';
+      if (connection.state === 'member') {
+        connection.state = 'idle';
+        this.deadline.arm(connection);
+      }
     }
   }
 

@@ -17,11 +17,15 @@ export interface HubStats {
     readonly pendingOverflow: number;
     /** Messages still queued for a member when its grace window ended. */
     readonly graceExpired: number;
+    /** Messages past the backlog of a connection whose announce was pending. */
+    readonly backlogOverflow: number;
   };
   readonly closed: {
     readonly abusive: number;
     readonly slowConsumer: number;
     readonly idTaken: number;
+    /** Connections that did not announce within `announceTimeoutMs`. */
+    readonly announceTimeout: number;
   };
 }
 
@@ -40,9 +44,11 @@ export class HubCounters {
   rateLimited = 0;
   pendingOverflow = 0;
   graceExpired = 0;
+  backlogOverflow = 0;
   abusive = 0;
   slowConsumer = 0;
   idTaken = 0;
+  announceTimeout = 0;
   private readonly errorsSent: Partial<Record<ErrorCode, number>> = {};
 
   countError(code: ErrorCode): void {
@@ -59,11 +65,13 @@ export class HubCounters {
         rateLimited: this.rateLimited,
         pendingOverflow: this.pendingOverflow,
         graceExpired: this.graceExpired,
+        backlogOverflow: this.backlogOverflow,
       },
       closed: {
         abusive: this.abusive,
         slowConsumer: this.slowConsumer,
         idTaken: this.idTaken,
+        announceTimeout: this.announceTimeout,
       },
     };
   }

@@ -21,7 +21,7 @@ import {
   type PipeHandle,
   type PipeOps,
 } from '@switchyard/protocol';
-import { settleWithin, type HttpServerHalf } from '@switchyard/http';
+import { refuseUpgrade, replyText, settleWithin, type HttpServerHalf } from '@switchyard/http';
 import { CLOSE_EVENT, PROBE_EVENT, SIGNAL_EVENT } from './events.ts';
 
 /** Options of {@link socketIoServer}. */
@@ -31,7 +31,8 @@ export interface SocketIoServerOptions {
   /**
    * Transport frame limit (engine.io `maxHttpBufferSize`): a larger message closes the
    * connection (1009 on WebSocket). Messages under it but over the hub's limit get the hub's
-   * `/error frame-too-large` instead. @default 1 MiB
+   * `/error frame-too-large` instead. It also bounds what an unfinished message can pin per
+   * connection. @default 256 KiB (4 × the hub limit)
    */
   readonly maxHttpBufferSize?: number;
   /** engine.io heartbeat: the server pings this often. @default 25000 */
@@ -56,6 +57,9 @@ export interface SocketIoServerOptions {
 export interface SocketIoServerHalf extends HttpServerHalf {
   readonly transport: 'socket.io';
 }
+
+/** How long a server-initiated close may wait for engine.io to flush what is queued. */
+const CLOSE_FLUSH_MS = 1000;
 
 // Server-side disconnect reasons mapped to the WebSocket close codes the hub reports.
 const CLOSE_CODES: Partial<Record<DisconnectReason, number>> = {
@@ -86,8 +90,14 @@ class SocketOps implements PipeOps {
   close(code?: number, reason?: string): void {
     this.closedWith = { code: code ?? CloseCode.normal, ...(reason !== undefined && { reason }) };
     if (code !== undefined) this.socket.emit(CLOSE_EVENT, code, reason ?? '');
-    // engine.io flushes what is queued (the close event included) before it closes the transport
+    // engine.io flushes what is queued (the close event included) before it closes the
+    // transport: a peer that never reads would hold the connection until its ping timeout
+    const conn = this.socket.conn;
     this.socket.disconnect(true);
+    if (conn.readyState === 'closed') return;
+    const deadline = setTimeout(() => conn.close(true), CLOSE_FLUSH_MS);
+    deadline.unref();
+    conn.once('close', () => clearTimeout(deadline));
   }
   bufferedAmount(): number {
     return this.queued;
@@ -144,7 +154,7 @@ export function socketIoServer(options: SocketIoServerOptions = {}): SocketIoSer
   const config: Partial<ServerOptions> = {
     path,
     serveClient: false,
-    maxHttpBufferSize: options.maxHttpBufferSize ?? 1024 * 1024,
+    maxHttpBufferSize: options.maxHttpBufferSize ?? 256 * 1024,
     pingInterval: options.pingIntervalMs ?? 25_000,
     pingTimeout: options.pingTimeoutMs ?? 20_000,
     transports: [...(options.transports ?? ['polling', 'websocket'])],
@@ -188,12 +198,25 @@ export function socketIoServer(options: SocketIoServerOptions = {}): SocketIoSer
       accept = host.accept;
       log = host.log;
     },
+    // engine.io checks `allowRequest` on handshakes only: every later request of a session is
+    // checked here too, so a session opened without an Origin cannot be used from a foreign page
     handleRequest(request, response) {
-      if (closed) return void response.writeHead(503).end('server shutting down\n');
+      if (closed) return replyText(response, 503, 'server shutting down');
+      if (!originAllowed(request.headers.origin, allowed))
+        return replyText(response, 403, 'Forbidden origin');
+      // JSONP (EIO3 `j=`) is read through <script>, which sends no Origin: never served
+      if (isJsonp(request.url))
+        return replyText(
+          response,
+          400,
+          'JSONP polling is not served: use XHR polling or WebSocket',
+        );
       engine.handleRequest(request, response);
     },
     handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer) {
-      if (closed) return void socket.destroy();
+      if (closed) return refuseUpgrade(socket, 503, 'server shutting down');
+      if (!originAllowed(request.headers.origin, allowed))
+        return refuseUpgrade(socket, 403, 'Forbidden origin');
       engine.handleUpgrade(request, socket, head);
     },
     get connections() {
@@ -215,4 +238,10 @@ export function socketIoServer(options: SocketIoServerOptions = {}): SocketIoSer
       engine.close();
     },
   };
+}
+
+/** Whether a request asks for JSONP polling (`j=<index>` in the query). */
+function isJsonp(url: string | undefined): boolean {
+  if (!url?.includes('j=')) return false;
+  return new URL(url, 'http://localhost').searchParams.has('j');
 }

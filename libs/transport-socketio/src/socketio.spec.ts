@@ -152,6 +152,18 @@ describe('socket.io transport specifics', () => {
       403,
       null,
     ]);
+    // a session opened without an Origin cannot then be read or written from a foreign page
+    const open = await (await fetch(handshake)).text();
+    const sid = (JSON.parse(open.slice(open.indexOf('{'))) as { sid: string }).sid;
+    const session = `${handshake}&sid=${sid}`;
+    const evilHeaders = { origin: 'http://evil.test', 'content-type': 'text/plain' };
+    const evilPost = await fetch(session, { method: 'POST', headers: evilHeaders, body: '40' });
+    const evilRead = await fetch(session, { headers: { origin: 'http://evil.test' } });
+    expect([evilPost.status, evilRead.status]).toEqual([403, 403]);
+    // JSONP is read through <script>, which sends no Origin at all: refused outright
+    const jsonp = await fetch(`${url}/socket.io/?EIO=3&transport=polling&j=0`);
+    expect(jsonp.status).toBe(400);
+    expect(await jsonp.text()).toMatch(/JSONP polling is not served/);
   });
 
   it('answers anything but one string on rtc-signal with /error malformed, and keeps working', async () => {

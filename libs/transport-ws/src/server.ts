@@ -30,7 +30,10 @@ import { coalesceWrites, utf8Once } from './write-batching.ts';
 
 /** Options of {@link webSocketServer}. */
 export interface WebSocketServerOptions {
-  /** Transport frame limit; a larger frame closes the socket with 1009. @default 1 MiB */
+  /**
+   * Transport frame limit; a larger frame closes the socket with 1009. It also bounds what an
+   * unfinished fragmented message can pin per connection. @default 256 KiB (4 × the hub limit)
+   */
   readonly maxPayload?: number;
   /** Allowed `Origin` values, or a predicate. Requests without `Origin` (non-browsers) pass. @default all */
   readonly allowedOrigins?: OriginPolicy;
@@ -58,6 +61,8 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
 }
 
 const TEXT_FRAME = { binary: false } as const;
+/** How long a server-initiated close waits for the peer's close frame. */
+const CLOSE_HANDSHAKE_MS = 1000;
 
 /** The pipe operations of one socket, as prototype methods. */
 class SocketOps implements PipeOps {
@@ -71,6 +76,11 @@ class SocketOps implements PipeOps {
   }
   close(code?: number, reason?: string): void {
     closeSafely(this.ws, code, reason);
+    // a peer that does not answer the close frame (a slow reader: the frame waits behind its
+    // unread backlog) would hold the socket for ws's 30 s close timeout
+    const deadline = setTimeout(() => this.ws.terminate(), CLOSE_HANDSHAKE_MS);
+    deadline.unref();
+    this.ws.once('close', () => clearTimeout(deadline));
   }
   bufferedAmount(): number {
     return this.ws.bufferedAmount;
@@ -100,7 +110,7 @@ function probe(ws: WebSocket, timeoutMs: number): Promise<boolean> {
 export function webSocketServer(options: WebSocketServerOptions = {}): WebSocketServerHalf {
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: options.maxPayload ?? 1024 * 1024,
+    maxPayload: options.maxPayload ?? 256 * 1024,
     perMessageDeflate: false,
   });
   const answered = new WeakSet<WebSocket>();
