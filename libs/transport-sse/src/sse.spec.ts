@@ -329,5 +329,28 @@ describe('sse transport specifics', () => {
       // a hard close for the hub: S leaves after the grace window
       await waitUntil(() => f.hub.roomMembers('r').join() === 'ACK,X', 'S to leave the room');
     });
+
+    it('a client that acknowledges without reading is still closed as a slow consumer (4008)', async () => {
+      await using f = await start({ hub: { rateLimit: false, highWaterMark: 256 * 1024 } });
+      await using liar = await session(f);
+      const postUrl = `${f.url}/sse/${liar.id}`;
+      await post(postUrl, '/announce|L|{"id":"L","room":"r"}');
+      await liar.next((e) => e.data.startsWith('/roominfo'));
+      liar.pause();
+      await using sender = await client(f, ['X', 'r']);
+      const chunk = 'x'.repeat(16 * 1024);
+      // acknowledging everything, always: ?ack= proves nothing about what was read
+      for (let i = 0; i < 2000 && f.hub.stats().closed.slowConsumer === 0; i++) {
+        sender.say(`/to|L|/bulk|X|${chunk}`);
+        if (i % 10 !== 9) continue;
+        // let the batch reach L's session, then acknowledge it all
+        await waitUntil(() => f.hub.stats().messagesOut >= i, 'the batch delivered', 2000).catch(
+          () => undefined,
+        );
+        await post(`${postUrl}?ack=999999999`, '');
+      }
+      await waitUntil(() => f.hub.stats().closed.slowConsumer === 1, 'L closed as slow');
+      expect(sender.closeInfo).toBeUndefined();
+    });
   });
 });

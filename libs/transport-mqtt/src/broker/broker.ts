@@ -10,6 +10,8 @@ import { createServer, type AddressInfo, type Server as TcpServer, type Socket }
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { LIMITS } from '@switchyard/protocol';
+import { watchPacketSizes } from './packet-limit.ts';
 import { brokerRules, type Actor } from './rules.ts';
 import { expireDormantSessions } from './sessions.ts';
 import { DEFAULT_PREFIX, isValidClientId } from '../shared/topics.ts';
@@ -47,8 +49,18 @@ export interface EmbeddedBrokerOptions {
    * id (the topic rules trust client ids). @default every device with a valid client id
    */
   readonly authenticateDevice?: (device: DeviceCredentials) => boolean | Promise<boolean>;
-  /** Largest WebSocket frame. @default 1 MiB */
+  /** Largest WebSocket frame. @default 256 KiB */
   readonly maxPayload?: number;
+  /**
+   * Largest MQTT packet (remaining length), before and after CONNECT, TCP and WebSocket; a
+   * larger one closes the connection as soon as its header arrives. @default 128 KiB
+   */
+  readonly maxPacketBytes?: number;
+  /**
+   * Largest keepalive a device may ask for; 0 (no keepalive) is refused too, since such a
+   * device would never be noticed gone. @default 600
+   */
+  readonly keepaliveLimitSeconds?: number;
   /** A dropped device's session (subscription, queue) is dropped after this long. @default 600000 */
   readonly sessionExpiryMs?: number;
 }
@@ -62,6 +74,8 @@ export interface EmbeddedBroker {
   readonly connectedClients: number;
   /** Sessions of devices that dropped, kept until they come back or expire. */
   readonly dormantSessions: number;
+  /** Connections closed for a packet over `maxPacketBytes` (or a malformed length). */
+  readonly packetsRefused: number;
   /** Serves one MQTT-over-WebSocket upgrade (the host routes them here). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Disconnects every client and stops listening. */
@@ -106,7 +120,24 @@ export async function startEmbeddedBroker(
   const actor = (client: Client): Actor =>
     bridges.has(client) ? BRIDGE : { bridge: false, clientId: client.id };
 
-  const aedes = await Aedes.createBroker({ connectTimeout: 10_000, drainTimeout: 30_000 });
+  const maxPacketBytes = options.maxPacketBytes ?? 2 * LIMITS.maxFrameBytes;
+  const aedes = await Aedes.createBroker({
+    connectTimeout: 10_000,
+    drainTimeout: 30_000,
+    // a device without keepalive (0) would never be noticed gone: refused at CONNECT
+    keepaliveLimit: options.keepaliveLimitSeconds ?? 600,
+  });
+  /** Every stream aedes reads, TCP or WebSocket, is held to the packet size limit. */
+  const handle = (stream: Duplex, request?: IncomingMessage) => {
+    const watch = watchPacketSizes(maxPacketBytes, () => {
+      packetsRefused += 1;
+      stream.destroy();
+    });
+    // with aedes' 'readable' listener in charge, 'data' sees each chunk as aedes reads it
+    stream.on('data', watch);
+    aedes.handle(stream, request as IncomingMessage);
+  };
+  let packetsRefused = 0;
   aedes.preConnect = (client, packet, callback) => {
     if (!isValidClientId(packet.clientId)) {
       refused.set(client, refusal(2, 'a client id must be one topic level without wildcards'));
@@ -152,7 +183,7 @@ export async function startEmbeddedBroker(
   );
 
   // signalling is small packets: Nagle's algorithm would hold each one back (shared/no-delay.ts)
-  const tcp = createServer({ noDelay: true }, aedes.handle);
+  const tcp = createServer({ noDelay: true }, (socket) => handle(socket));
   const sockets = new Set<Socket>();
   tcp.on('connection', (socket) => {
     sockets.add(socket);
@@ -174,7 +205,7 @@ export async function startEmbeddedBroker(
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    maxPayload: options.maxPayload ?? 1024 * 1024,
+    maxPayload: options.maxPayload ?? 256 * 1024,
   });
   // every socket upgraded, so close() can end them even mid-handshake
   const upgraded = new Set<Duplex>();
@@ -190,6 +221,9 @@ export async function startEmbeddedBroker(
     get dormantSessions() {
       return sessions.dormant;
     },
+    get packetsRefused() {
+      return packetsRefused;
+    },
     handleUpgrade(request, socket, head) {
       upgraded.add(socket);
       socket.once('close', () => upgraded.delete(socket));
@@ -197,7 +231,7 @@ export async function startEmbeddedBroker(
       wss.handleUpgrade(request, socket, head, (ws) => {
         const stream = createWebSocketStream(ws);
         stream.on('error', () => stream.destroy());
-        aedes.handle(stream, request);
+        handle(stream, request);
       });
     },
     async close() {

@@ -83,9 +83,12 @@ export class SseSession implements PipeOps {
     this.end({ code, reason }, true);
   }
 
-  /** Bytes sent or queued but not yet acknowledged by the client. */
+  /**
+   * Bytes not yet acknowledged, or queued on the stream, whichever is more: `?ack=` is the
+   * client's word, the stream's write queue is what it has really not read.
+   */
   bufferedAmount(): number {
-    return this.unacked;
+    return Math.max(this.unacked, this.response?.writableLength ?? 0);
   }
 
   /** SSE has no ping: a session is alive while its stream is attached. */
