@@ -79,7 +79,7 @@ describe('packet size limit', () => {
     // after CONNECT: a device's 1 MiB PUBLISH
     const big = await mqtt.connectAsync(broker.url, { clientId: 'big', reconnectPeriod: 0 });
     stack.defer(() => big.endAsync(true));
-    const bigClosed = new Promise((resolve) => big.once('close', resolve));
+    const bigClosed = new Promise<void>((resolve) => big.once('close', () => resolve()));
     big.publish('switchyard/status/big', Buffer.alloc(1024 * 1024));
     await bigClosed;
 
