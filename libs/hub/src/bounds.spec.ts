@@ -95,4 +95,31 @@ describe('bounded queues', () => {
     expect(hub.stats().closed.announceTimeout).toBe(2);
     expect(hub.stats().connections).toBe(2);
   });
+
+  it('a sender is limited in characters per second as well as in messages', async () => {
+    const clock = new ManualClock();
+    const hub = createHub({}, { clock });
+    const big = await join(hub, 'B', 'r');
+    const reader = await join(hub, 'R', 'r');
+    big.take();
+    const payload = 'x'.repeat(60 * 1024);
+    // 30 large messages a second is 30 % of the message rate, but 1.8 MB/s
+    for (let second = 0; second < 3; second++) {
+      for (let i = 0; i < 30; i++) big.say(`/m|B|${payload}`);
+      clock.advance(1000);
+    }
+    const delivered = reader.take().length;
+    // the 512 Ki burst plus two seconds at 256 Ki, in whole messages: 17, not 90
+    const size = `/m|B|${payload}`.length;
+    expect(delivered).toBe(Math.floor((512 * 1024 + 2 * 256 * 1024) / size));
+    const errors = big.take();
+    expect(errors.map(codeOf)).toEqual(['rate-limited', 'rate-limited', 'rate-limited']);
+    const { retryAfterMs } = JSON.parse(errors[0]!.slice(7)) as { retryAfterMs: number };
+    expect(retryAfterMs).toBeGreaterThan(0);
+    // small messages from the same sender pass once the character budget refills
+    clock.advance(1000);
+    big.say('/m|B|small');
+    expect(reader.take()).toEqual(['/m|B|small']);
+    expect(big.closedWith).toBeUndefined();
+  });
 });

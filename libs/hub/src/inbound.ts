@@ -55,7 +55,7 @@ export class Inbound {
     if (message.charCodeAt(0) !== SLASH)
       return outbound.error(connection, 'not-a-command', 'a message must start with a /command');
     // 3. rate
-    if (connection.limiter && !this.admitRate(connection)) return;
+    if (connection.limiter && !this.admitRate(connection, message.length)) return;
 
     const header = parseHeader(message);
     const command = header.command;
@@ -135,12 +135,12 @@ export class Inbound {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private admitRate(connection: Connection): boolean {
+  private admitRate(connection: Connection, size = 0): boolean {
     const { clock, log } = this.core.services;
     const { counters, outbound } = this.core;
     const now = clock.now();
     const limiter = connection.limiter!;
-    const verdict = limiter.take(now);
+    const verdict = limiter.take(now, size);
     if (verdict === 'ok') return true;
     counters.rateLimited += 1;
     if (verdict === 'abusive') {
