@@ -12,6 +12,8 @@ import type { HubCounters } from './stats.ts';
 /** Members by id. */
 export class Identity {
   private readonly byId = new Map<string, Member>();
+  /** One liveness probe per holder at a time, however many claimants wait on it. */
+  private readonly probes = new WeakMap<Connection, Promise<boolean>>();
 
   constructor(
     private readonly outbound: Outbound,
@@ -32,34 +34,47 @@ export class Identity {
   }
 
   /**
-   * The member record `connection` may use for `id`, or undefined when the id is refused (the
-   * `/error` is already sent). May await the holder's liveness probe.
+   * Decides whether `connection` may use `id`; when it may, `grant` runs with the member record
+   * in the same synchronous step as the decision, so that two claimants can never both be
+   * granted (it must bind the id). A refusal sends the `/error`. May await the holder's
+   * liveness probe.
    */
-  async claim(connection: Connection, id: string): Promise<Member | undefined> {
+  async claim(connection: Connection, id: string, grant: (member: Member) => void): Promise<void> {
     const holder = this.byId.get(id);
-    if (!holder || holder === connection.member) return connection.member ?? this.create(id);
+    if (!holder || holder === connection.member) return grant(connection.member ?? this.create(id));
     const current = holder.connection;
     if (current && current !== connection) {
       const samePrincipal =
         connection.principal !== undefined && current.principal === connection.principal;
       if (!samePrincipal && current.pipe.isAlive) {
-        const alive = await current.pipe.isAlive(this.livenessTimeoutMs).catch(() => false);
-        if (connection.state === 'closed') return undefined;
+        const alive = await this.probe(current);
+        if (connection.state === 'closed') return;
         // the world may have moved while we waited: decide again on fresh state
         if (this.byId.get(id) !== holder || holder.connection !== current)
-          return this.claim(connection, id);
+          return this.claim(connection, id, grant);
         if (alive && current.state !== 'closed') {
           this.outbound.error(
             connection,
             'id-taken',
             `${stringifyJson(id)} is connected elsewhere`,
           );
-          return undefined;
+          return;
         }
       }
       this.evict(current, id);
     }
-    return holder;
+    grant(holder);
+  }
+
+  private probe(holder: Connection): Promise<boolean> {
+    let probe = this.probes.get(holder);
+    if (!probe) {
+      probe = holder.pipe.isAlive!(this.livenessTimeoutMs).catch(() => false);
+      this.probes.set(holder, probe);
+      // the next claim after this one settles probes afresh
+      void probe.then(() => this.probes.delete(holder));
+    }
+    return probe;
   }
 
   /** Binds `member` to `connection` for good: the connection now speaks as the member's id. */

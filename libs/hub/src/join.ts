@@ -50,9 +50,9 @@ export async function join(core: HubCore, connection: Connection, announce: Anno
       maxRoomSize,
     });
   }
-  const member = await core.identity.claim(connection, announce.id);
-  if (!member || connection.state === 'closed') return;
-  commit(core, connection, member, announce);
+  await core.identity.claim(connection, announce.id, (member) => {
+    if (connection.state !== 'closed') commit(core, connection, member, announce);
+  });
 }
 
 /** Nothing here can fail: everything that could was checked before. */

@@ -14,6 +14,8 @@ export interface TestPeer {
   drop(): void;
   closedWith?: number;
   alive: boolean;
+  /** Liveness probes the hub sent this peer. */
+  probes: number;
   buffered: number;
 }
 
@@ -31,6 +33,7 @@ export function connect(
     sayUnreadable: (what = 'binary frames') => handle.unreadable(what),
     drop: () => handle.closed({ local: false, code: CloseCode.abnormal }),
     alive: true,
+    probes: 0,
     buffered: 0,
   };
   const handle = definePipe('test', {
@@ -40,7 +43,12 @@ export function connect(
       handle.closed({ local: true, ...(code !== undefined && { code }) });
     },
     bufferedAmount: () => peer.buffered,
-    ...(withLiveness && { isAlive: async () => peer.alive }),
+    ...(withLiveness && {
+      isAlive: async () => {
+        peer.probes += 1;
+        return peer.alive;
+      },
+    }),
   });
   hub.accept(handle.pipe, context);
   return peer;

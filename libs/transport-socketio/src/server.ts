@@ -58,6 +58,11 @@ export interface SocketIoServerHalf extends HttpServerHalf {
   readonly transport: 'socket.io';
 }
 
+/** engine.io's packet writer, which its TypeScript types keep private. */
+interface EnginePing {
+  sendPacket(type: 'ping'): void;
+}
+
 /** How long a server-initiated close may wait for engine.io to flush what is queued. */
 const CLOSE_FLUSH_MS = 1000;
 
@@ -102,9 +107,31 @@ class SocketOps implements PipeOps {
   bufferedAmount(): number {
     return this.queued;
   }
+  /**
+   * Alive on any evidence inside `timeoutMs`: an acknowledged `rtc-probe` (the client half), or
+   * an Engine.IO heartbeat, which every client library sends by itself. On protocol 4 the probe
+   * sends an extra Engine.IO ping, so original clients without an `rtc-probe` listener answer
+   * too; protocol 3 clients ping on their own schedule, so for them a heartbeat rarely falls in
+   * the window. "Dead" waits one more turn of I/O, so that a busy loop cannot outrun a pong.
+   */
   isAlive(timeoutMs: number): Promise<boolean> {
+    const conn = this.socket.conn;
     return new Promise((resolve) => {
-      this.socket.timeout(timeoutMs).emit(PROBE_EVENT, (error: Error | null) => resolve(!error));
+      let settled = false;
+      const done = (alive: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        conn.off('heartbeat', onHeartbeat);
+        resolve(alive);
+      };
+      const onHeartbeat = () => done(true);
+      const timer = setTimeout(() => setImmediate(() => done(false)), timeoutMs);
+      conn.on('heartbeat', onHeartbeat);
+      this.socket
+        .timeout(timeoutMs)
+        .emit(PROBE_EVENT, (error: Error | null) => error || done(true));
+      if (conn.protocol !== 3) (conn as unknown as EnginePing).sendPacket('ping');
     });
   }
 }

@@ -13,7 +13,8 @@ export function socketIoSetup(
     const served = await serveHalves(accept, [socketIoServer(options)]);
     return {
       connector: socketIoConnector(served.url(), client),
-      raw: () => rawEngine(served.url()),
+      // silent on Engine.IO pings too: the contract's raw peer answers no probe at all
+      raw: () => rawEngine(served.url(), { answerPings: false }),
       async mute(openTimeoutMs) {
         const mute = await muteServer();
         return Object.assign(socketIoConnector(mute.url, { ...client, openTimeoutMs }), {

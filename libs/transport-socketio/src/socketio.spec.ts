@@ -221,7 +221,7 @@ describe('socket.io transport specifics', () => {
     expect(s.hub.roomMembers('r')).toEqual(['IDLE']);
   });
 
-  it('an original client never acknowledges rtc-probe: a claim replaces it, told rtc-close 4009 before the disconnect', async () => {
+  it('an original client never acknowledges rtc-probe: its Engine.IO pong keeps its id; a silent one is replaced (4009)', async () => {
     await using s = await start({}, { livenessTimeoutMs: 300 });
     // like rtc-signaller-socket.io, this client has no rtc-probe listener
     await using original = await rawEngine(s.url);
@@ -229,18 +229,27 @@ describe('socket.io transport specifics', () => {
     await original.inbox.next((message) => message.startsWith('/roominfo|'));
     await using claimer = await rawClient(socketIoConnector(s.url));
     claimer.say('/announce|O|{"id":"O","room":"r"}');
-    expect(await claimer.next()).toBe('/roominfo|{"memberCount":1}');
-    expect(await original.packets.next(isEvent(PROBE_EVENT))).toEqual({
+    expect(errorCodeOf(await claimer.next())).toBe('id-taken');
+    expect(original.pings).toBeGreaterThanOrEqual(1); // the probe's extra Engine.IO ping
+    // a client that stops answering pings too is taken over, told why before the disconnect
+    await using silent = await rawEngine(s.url, { answerPings: false });
+    silent.say('/announce|S|{"id":"S","room":"r"}');
+    await silent.inbox.next((message) => message.startsWith('/roominfo|'));
+    await using taker = await rawClient(socketIoConnector(s.url));
+    taker.say('/announce|S|{"id":"S","room":"r"}');
+    expect(await taker.next()).toBe('/roominfo|{"memberCount":2}');
+    expect(await silent.packets.next(isEvent(PROBE_EVENT))).toEqual({
       kind: 'event',
       args: [PROBE_EVENT],
       ackId: expect.any(Number),
     });
-    expect(await original.packets.next(isEvent(CLOSE_EVENT))).toMatchObject({
+    expect(await silent.packets.next(isEvent(CLOSE_EVENT))).toMatchObject({
       args: [CLOSE_EVENT, 4009, 'id taken over'],
     });
     // the very next packet is the Socket.IO disconnect
-    expect(await original.packets.next()).toEqual({ kind: 'disconnect' });
-    expect(await original.closed()).toBe(4009);
+    expect(await silent.packets.next()).toEqual({ kind: 'disconnect' });
+    expect(await silent.closed()).toBe(4009);
+    expect(s.hub.roomMembers('r')).toEqual(['O', 'S']);
   });
 
   it('accepts Engine.IO v3 clients (socket.io-client 2.x) unless allowEIO3 is false', async () => {

@@ -90,11 +90,15 @@ class SocketOps implements PipeOps {
   }
 }
 
-/** Sends a ping and resolves whether a pong came back in time. */
+/**
+ * Sends a ping and resolves whether a pong came back in time. The verdict "dead" waits for one
+ * more turn of I/O: when the server's own work stalled the loop past the deadline, a pong that
+ * arrived meanwhile is still unread, and a busy server must not evict a live holder.
+ */
 function probe(ws: WebSocket, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     if (ws.readyState !== ws.OPEN) return resolve(false);
-    const timer = setTimeout(() => done(false), timeoutMs);
+    const timer = setTimeout(() => setImmediate(() => done(false)), timeoutMs);
     const onPong = () => done(true);
     const done = (alive: boolean) => {
       clearTimeout(timer);
