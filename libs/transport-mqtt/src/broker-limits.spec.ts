@@ -102,4 +102,24 @@ describe('packet size limit', () => {
     const fine = await mqtt.connectAsync(broker.url, { clientId: 'dev', keepalive: 60 });
     await fine.endAsync(true);
   });
+
+  it("a second CONNECT cannot take a live device's client id; once it is gone, it can", async () => {
+    await using stack = cleanupStack();
+    const broker = await startEmbeddedBroker({ port: 0 });
+    stack.defer(() => broker.close());
+    const device = await mqtt.connectAsync(broker.url, { clientId: 'cam1', reconnectPeriod: 0 });
+    const thief = await mqtt
+      .connectAsync(broker.url, { clientId: 'cam1', reconnectPeriod: 0 })
+      .then(async (client) => {
+        await client.endAsync(true);
+        return 'connected';
+      })
+      .catch((error: Error) => error.message);
+    expect(thief).toMatch(/Identifier rejected/i);
+    expect(device.connected).toBe(true);
+    await device.endAsync();
+    const back = await mqtt.connectAsync(broker.url, { clientId: 'cam1', reconnectPeriod: 0 });
+    expect(back.connected).toBe(true);
+    await back.endAsync(true);
+  });
 });

@@ -138,6 +138,12 @@ export async function startEmbeddedBroker(
     aedes.handle(stream, request as IncomingMessage);
   };
   let packetsRefused = 0;
+  /** Connected devices by client id (a device holds its id until its connection ends). */
+  const live = new Map<string, Client>();
+  aedes.on('client', (client) => live.set(client.id, client));
+  aedes.on('clientDisconnect', (client) => {
+    if (live.get(client.id) === client) live.delete(client.id);
+  });
   aedes.preConnect = (client, packet, callback) => {
     if (!isValidClientId(packet.clientId)) {
       refused.set(client, refusal(2, 'a client id must be one topic level without wildcards'));
@@ -155,7 +161,14 @@ export async function startEmbeddedBroker(
       return done(null, true);
     }
     if (client.id === bridgeUsername) return done(refusal(5, 'this client id is reserved'), false);
-    if (!options.authenticateDevice) return done(null, true);
+    if (!options.authenticateDevice) {
+      // MQTT lets a second CONNECT with a client id take the first's session; the topic rules
+      // trust client ids, so without credentials that would hand a live device to anyone
+      const holder = live.get(client.id);
+      if (holder && holder !== client && !holder.closed)
+        return done(refusal(2, 'a live device holds this client id'), false);
+      return done(null, true);
+    }
     Promise.resolve(
       options.authenticateDevice({
         clientId: client.id,
