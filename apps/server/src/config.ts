@@ -134,7 +134,7 @@ export function parseConfig(
     .addOption(
       new Option(
         '--mqtt <mode>',
-        'auto (bridge to 127.0.0.1:1883, else embed), embedded, off, or mqtt://host:port [env SWITCHYARD_MQTT]',
+        'auto (bridge to 127.0.0.1:1883 if it enforces the device rules, else embed), embedded, off, or mqtt://host:port [env SWITCHYARD_MQTT]',
       )
         .argParser(mqttMode)
         .default(fromEnv(mqttMode, 'SWITCHYARD_MQTT') ?? 'auto'),

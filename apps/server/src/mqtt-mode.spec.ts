@@ -1,6 +1,7 @@
 /** `mqttHalf`: what the server's `--mqtt auto|embedded|off|<broker URL>` runs. */
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createHub } from '@switchyard/hub';
 import type { HttpServerHalf } from '@switchyard/http';
@@ -21,6 +22,11 @@ import type { MqttBridgeHalf } from '@switchyard/transport-mqtt/server';
 import { webSocketConnector } from '@switchyard/transport-ws/client';
 import { webSocketServer } from '@switchyard/transport-ws/server';
 import { mqttHalf, type MqttModeOptions } from './mqtt-mode.ts';
+
+/** The ACL the repository ships for Mosquitto (prefix `switchyard`). */
+const SHIPPED_ACL = fileURLToPath(
+  new URL('../../../libs/transport-mqtt/mosquitto/acl.conf', import.meta.url),
+);
 
 /** A hub with the WebSocket transport and the MQTT half `options` asks for, as in the app. */
 async function serve(stack: CleanupStack, options: MqttModeOptions) {
@@ -81,21 +87,40 @@ describe('mqttHalf', () => {
     expect(hub.roomMembers('mixed')).toHaveLength(3);
   });
 
-  it('auto finds the Mosquitto at 127.0.0.1:1883 and bridges to it; /mqtt is answered, not left hanging', async () => {
+  it('auto bridges to a broker that enforces the device rules; /mqtt is answered, not left hanging', async () => {
     await using stack = cleanupStack();
-    // a prefix and bridge session of its own: other tests share this broker
-    const prefix = `switchyard-test-${randomUUID()}`;
-    const clientId = `switchyard-bridge-${randomUUID()}`;
-    stack.defer(() => discardMqttSession('mqtt://127.0.0.1:1883', clientId));
-    const { hub, mqtt, served } = await serve(stack, { mode: 'auto', prefix, clientId });
-    expect(mqtt!.describe()).toContain('auto found a broker, bridged to mqtt://127.0.0.1:1883');
-    const device = stack.use(
-      await rawClient(mqttConnector('mqtt://127.0.0.1:1883', { prefix }), ['D', 'r']),
+    const mosquitto = stack.use(
+      await startMosquitto({ aclFile: SHIPPED_ACL, users: { 'switchyard-bridge': 'secret' } }),
     );
+    const port = new URL(mosquitto.url).port;
+    const { hub, mqtt, served } = await serve(stack, {
+      mode: 'auto',
+      autoUrl: `mqtt://switchyard-bridge:secret@127.0.0.1:${port}`,
+      clientId: 'switchyard-bridge',
+    });
+    expect(mqtt!.describe()).toContain(`auto found a broker, bridged to mqtt://127.0.0.1:${port}`);
+    expect(mqtt!.describe()).not.toContain('secret'); // credentials never reach a log line
+    const device = stack.use(await rawClient(mqttConnector(mosquitto.url), ['D', 'r']));
     expect(hub.roomMembers('r')).toEqual(['D']);
     await expect(
       mqttConnector(served.url('/mqtt').replace('http', 'ws'), { connectTimeoutMs: 2000 })({}),
     ).rejects.toMatchObject({ name: 'ConnectRefusedError' });
+    device.pipe.close();
+  });
+
+  it("auto does not bridge to a broker without the device rules (this machine's Mosquitto): it embeds one and says why", async () => {
+    await using stack = cleanupStack();
+    const prefix = `switchyard-test-${randomUUID()}`;
+    const clientId = `switchyard-bridge-${randomUUID()}`;
+    stack.defer(() => discardMqttSession('mqtt://127.0.0.1:1883', clientId));
+    const { hub, mqtt } = await serve(stack, { mode: 'auto', prefix, clientId, port: 0 });
+    expect(mqtt!.describe()).toMatch(
+      /auto found no usable broker at mqtt:\/\/127\.0\.0\.1:1883 \(it does not enforce the device rules: an anonymous device could read switchyard-test-[^/]+\/down\/\+/,
+    );
+    const embedded = brokerUrlOf(mqtt);
+    expect(embedded).toBeDefined();
+    const device = stack.use(await rawClient(mqttConnector(embedded!, { prefix }), ['E', 'r']));
+    expect(hub.roomMembers('r')).toEqual(['E']);
     device.pipe.close();
   });
 

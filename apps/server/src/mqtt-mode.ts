@@ -6,7 +6,12 @@
 import { refuseUpgrade, type HttpServerHalf } from '@switchyard/http';
 import type { OriginPolicy } from '@switchyard/protocol';
 import { embeddedMqtt } from '@switchyard/transport-mqtt/broker';
-import { mqttBridge, type MqttBridgeHalfOptions } from '@switchyard/transport-mqtt/server';
+import {
+  mqttBridge,
+  probeDeviceRules,
+  withoutCredentials,
+  type MqttBridgeHalfOptions,
+} from '@switchyard/transport-mqtt/server';
 
 /** `auto`, `embedded`, `off`, or a broker URL (`mqtt://host:port`, `mqtts://`, `ws://`, `wss://`). */
 export type MqttMode = 'auto' | 'embedded' | 'off' | (string & {});
@@ -64,7 +69,11 @@ export function mqttHalf(options: MqttModeOptions): HttpServerHalf | undefined {
   return autoMqtt(options.autoUrl ?? 'mqtt://127.0.0.1:1883', bridged, embedded);
 }
 
-/** `auto`: bridge to a broker that answers in time, else embed one. */
+/**
+ * `auto`: bridge to a broker that answers in time and enforces the device rules (an anonymous
+ * device can neither read nor write other devices' topics), else embed one. Why the rules: on a
+ * broker without them every MQTT peer can be spoofed, and a machine's default Mosquitto has none.
+ */
 function autoMqtt(
   url: string,
   bridged: Omit<MqttBridgeHalfOptions, 'url'>,
@@ -80,10 +89,19 @@ function autoMqtt(
       const bridge = mqttBridge({ ...bridged, url, onUnreachable: 'fail' });
       try {
         await bridge.start(host);
+        const rules = await probeDeviceRules(url, {
+          ...(bridged.prefix !== undefined && { prefix: bridged.prefix }),
+          timeoutMs: bridged.readyTimeoutMs ?? 2000,
+        });
+        if (!rules.enforced) {
+          await bridge.close();
+          throw new Error(`it does not enforce the device rules: ${rules.why}`);
+        }
         chosen = bridge;
         note = 'auto found a broker, ';
       } catch (error) {
-        note = `auto found no usable broker at ${url} (${(error as Error).message}); `;
+        note = `auto found no usable broker at ${withoutCredentials(url)} (${(error as Error).message}); `;
+        host.log('warn', 'mqtt auto: embedding a broker', { reason: (error as Error).message });
         const fallback = embedded();
         await fallback.start(host);
         chosen = fallback;
@@ -94,7 +112,7 @@ function autoMqtt(
       refuseUpgrade(
         socket,
         404,
-        `MQTT over WebSocket is served by the embedded broker only; this server bridges to ${url}`,
+        `MQTT over WebSocket is served by the embedded broker only; this server bridges to ${withoutCredentials(url)}`,
       );
     },
     get connections() {

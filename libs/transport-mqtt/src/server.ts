@@ -3,7 +3,9 @@
  * the embedded broker is in `./broker`.
  */
 export { mqttBridge, type MqttBridgeHalf, type MqttBridgeHalfOptions } from './server/half.ts';
+export { withoutCredentials } from './server/redact.ts';
 export { MqttBridgeError } from './server/bridge-ready.ts';
+export { probeDeviceRules, type DeviceRulesVerdict } from './server/rules-probe.ts';
 export {
   connectMqttBridge,
   type MqttBridge,

@@ -12,6 +12,7 @@
  *   bridge's own resends cannot reach a device twice; devices subscribe with QoS 1, and both
  *   ends drop QoS 1 redeliveries (shared/redelivery.ts).
  */
+import { withoutCredentials } from './redact.ts';
 import { isUtf8 } from 'node:buffer';
 import mqtt from 'mqtt';
 import { CloseCode, debugLogger, type Accept, type Logger } from '@switchyard/protocol';
@@ -180,7 +181,7 @@ export function connectMqttBridge(accept: Accept, options: MqttBridgeOptions): M
     else onStatus(parsed.clientId, payload.toString('utf8'));
   });
 
-  const first = firstConnection(options.url);
+  const first = firstConnection(withoutCredentials(options.url));
   client.on('connect', (connack) => {
     if (subscribed) {
       counters.reconnects += 1;
@@ -198,7 +199,7 @@ export function connectMqttBridge(accept: Accept, options: MqttBridgeOptions): M
         return;
       }
       subscribed = true;
-      log('info', 'bridge connected', { url: options.url, prefix });
+      log('info', 'bridge connected', { url: withoutCredentials(options.url), prefix });
       first.settle();
     });
   });

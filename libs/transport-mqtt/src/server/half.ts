@@ -3,6 +3,7 @@
  * a bridge that turns each device into a pipe. It serves no HTTP path; starting it connects to
  * the broker.
  */
+import { withoutCredentials } from './redact.ts';
 import { CloseCode } from '@switchyard/protocol';
 import type { HttpServerHalf } from '@switchyard/http';
 import { MqttBridgeError } from './bridge-ready.ts';
@@ -52,20 +53,23 @@ export function mqttBridge(options: MqttBridgeHalfOptions): MqttBridgeHalf {
           await started.close();
           bridge = undefined;
           const why = refused ? 'refused the bridge' : 'is not reachable';
-          throw new Error(`the MQTT broker at ${options.url} ${why}: ${(error as Error).message}`, {
-            cause: error,
-          });
+          throw new Error(
+            `the MQTT broker at ${withoutCredentials(options.url)} ${why}: ${(error as Error).message}`,
+            {
+              cause: error,
+            },
+          );
         }
         note = `, not connected yet (${(error as Error).message}); retrying`;
         host.log('warn', 'MQTT broker not reachable yet; the bridge keeps trying', {
-          url: options.url,
+          url: withoutCredentials(options.url),
         });
       }
     },
     get connections() {
       return bridge?.devices ?? 0;
     },
-    describe: () => `MQTT: bridged to ${options.url} (prefix ${prefix})${note}`,
+    describe: () => `MQTT: bridged to ${withoutCredentials(options.url)} (prefix ${prefix})${note}`,
     close: (code = CloseCode.goingAway) => bridge?.close(code) ?? Promise.resolve(),
   };
 }
