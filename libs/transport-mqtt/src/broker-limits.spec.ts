@@ -7,7 +7,7 @@ import { connect as tcpConnect } from 'node:net';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { cleanupStack, listenHttp } from '@switchyard/testing';
+import { cleanupStack, listenHttp, quietFor } from '@switchyard/testing';
 import { startEmbeddedBroker } from './broker/broker.ts';
 import { watchPacketSizes, type PacketRefusal } from './broker/packet-limit.ts';
 
@@ -122,4 +122,60 @@ describe('packet size limit', () => {
     expect(back.connected).toBe(true);
     await back.endAsync(true);
   });
+
+  it('keeps no retained messages and few QoS 2 publishes awaiting a PUBREL', async () => {
+    await using stack = cleanupStack();
+    const broker = await startEmbeddedBroker({ port: 0 });
+    stack.defer(() => broker.close());
+    const device = await mqtt.connectAsync(broker.url, { clientId: 'dev', reconnectPeriod: 0 });
+    stack.defer(() => device.endAsync(true));
+    await device.publishAsync('switchyard/status/dev', 'online', { qos: 1, retain: true });
+    // a later subscriber to the status topics (the bridge) gets nothing retained
+    const { username, password } = broker.bridge;
+    const bridge = await mqtt.connectAsync(broker.url, {
+      clientId: broker.bridge.clientId,
+      username,
+      password,
+      reconnectPeriod: 0,
+    });
+    stack.defer(() => bridge.endAsync(true));
+    const retained: string[] = [];
+    bridge.on('message', (topic) => retained.push(topic));
+    await bridge.subscribeAsync('switchyard/status/+', { qos: 1 });
+    await quietFor(300);
+    expect(retained).toEqual([]);
+
+    // QoS 2 publishes whose PUBREL never comes: the 17th closes the connection
+    const raw = tcpConnect(broker.port, '127.0.0.1');
+    raw.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+    const connack = new Promise<void>((resolve) => raw.once('data', () => resolve()));
+    raw.write(connectPacket('q2dev'));
+    await connack;
+    for (let id = 1; id <= 20; id++) raw.write(qos2Publish('switchyard/up/q2dev', id, '/x|q2dev'));
+    await closed;
+    expect(device.connected).toBe(true);
+  });
 });
+
+/** An MQTT 3.1.1 CONNECT with a clean session and a 60 s keepalive. */
+function connectPacket(clientId: string): Buffer {
+  const id = Buffer.from(clientId);
+  const body = Buffer.concat([
+    Buffer.from([0, 4, ...Buffer.from('MQTT'), 4, 0x02, 0, 60, id.length >> 8, id.length & 0xff]),
+    id,
+  ]);
+  return Buffer.concat([header(0x10, body.length), body]);
+}
+
+/** A QoS 2 PUBLISH. */
+function qos2Publish(topic: string, messageId: number, payload: string): Buffer {
+  const name = Buffer.from(topic);
+  const body = Buffer.concat([
+    Buffer.from([name.length >> 8, name.length & 0xff]),
+    name,
+    Buffer.from([messageId >> 8, messageId & 0xff]),
+    Buffer.from(payload),
+  ]);
+  return Buffer.concat([header(0x34, body.length), body]);
+}

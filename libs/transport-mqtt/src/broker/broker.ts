@@ -14,7 +14,7 @@ import { LIMITS } from '@switchyard/protocol';
 import { watchPacketSizes } from './packet-limit.ts';
 import { brokerRules, type Actor } from './rules.ts';
 import { expireDormantSessions } from './sessions.ts';
-import { DEFAULT_PREFIX, isValidClientId } from '../shared/topics.ts';
+import { DEFAULT_PREFIX, isValidClientId, Status } from '../shared/topics.ts';
 
 /** What a device presented when connecting. */
 export interface DeviceCredentials {
@@ -110,7 +110,8 @@ const BRIDGE: Actor = { bridge: true };
 export async function startEmbeddedBroker(
   options: EmbeddedBrokerOptions = {},
 ): Promise<EmbeddedBroker> {
-  const rules = brokerRules(options.prefix ?? DEFAULT_PREFIX);
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const rules = brokerRules(prefix);
   const bridgeUsername = options.bridgeUsername ?? 'switchyard-bridge';
   const bridgePassword = options.bridgePassword ?? randomBytes(32).toString('hex');
   const secret = Buffer.from(bridgePassword);
@@ -126,6 +127,9 @@ export async function startEmbeddedBroker(
     drainTimeout: 30_000,
     // a device without keepalive (0) would never be noticed gone: refused at CONNECT
     keepaliveLimit: options.keepaliveLimitSeconds ?? 600,
+    // QoS 2 publishes held for a PUBREL that never comes: a few per client, then it is closed
+    // (signalling uses QoS 1; aedes' default is 1000 per client)
+    maxInflightInbound: 16,
   });
   /** Every stream aedes reads, TCP or WebSocket, is held to the packet size limit. */
   const handle = (stream: Duplex, request?: IncomingMessage) => {
@@ -143,12 +147,29 @@ export async function startEmbeddedBroker(
   aedes.on('client', (client) => live.set(client.id, client));
   aedes.on('clientDisconnect', (client) => {
     if (live.get(client.id) === client) live.delete(client.id);
+    // a Last Will on the device's behalf: without one (or with a clean DISCONNECT but no
+    // /leave) the bridge would never learn the device is gone, and it would stay a member
+    if (bridges.has(client) || !isValidClientId(client.id)) return;
+    const topic = `${prefix}/status/${client.id}`;
+    aedes.publish(
+      {
+        cmd: 'publish',
+        topic,
+        payload: Buffer.from(Status.offline),
+        qos: 1,
+        retain: false,
+        dup: false,
+      },
+      () => undefined,
+    );
   });
   aedes.preConnect = (client, packet, callback) => {
     if (!isValidClientId(packet.clientId)) {
       refused.set(client, refusal(2, 'a client id must be one topic level without wildcards'));
     } else if (packet.will && !rules.mayWill(packet.clientId, packet.will.topic)) {
       refused.set(client, refusal(5, 'a Last Will must go to the device’s own status topic'));
+    } else if (packet.will) {
+      packet.will.retain = false; // see authorizePublish
     }
     callback(null, true);
   };
@@ -183,6 +204,8 @@ export async function startEmbeddedBroker(
   aedes.authorizePublish = (client, packet, callback) => {
     // no client: a Will of a session already gone; Wills were checked at CONNECT
     const allowed = client ? rules.mayPublish(actor(client), packet.topic) : true;
+    // signalling has no use for retained messages, and each would outlive its device in memory
+    if (allowed) packet.retain = false;
     // aedes then disconnects the client: MQTT 3.1.1 has no negative acknowledgement
     callback(allowed ? null : new Error(`not authorised to publish to ${packet.topic}`));
   };
