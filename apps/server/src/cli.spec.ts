@@ -1,48 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
 import { waitUntil } from '@switchyard/testing';
 import { originalSignaller, type OriginalSignaller } from './original-client.test-helper.ts';
+import { killServers, runSwitchyard, SWITCHYARD_MAIN } from './server-process.test-helper.ts';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const main = SWITCHYARD_MAIN;
+const run = runSwitchyard;
+/** Processes a test spawned itself (refused starts, a second server). */
+const spawned: ChildProcess[] = [];
 
-interface Started {
-  child: ChildProcess;
-  port: number;
-  lines: Record<string, unknown>[];
-}
-
-/** Runs the built `switchyard` binary on a free port and waits for its listening log line. */
-function run(args: string[], env: Record<string, string> = {}): Promise<Started> {
-  // MQTT off unless a test asks: bridging to the shared Mosquitto would leave sessions on it
-  const child = spawn(process.execPath, [main, '--port', '0', '--mqtt', 'off', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(child);
-  const lines: Record<string, unknown>[] = [];
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) !== -1) {
-        const line = JSON.parse(buffer.slice(0, newline)) as Record<string, unknown>;
-        buffer = buffer.slice(newline + 1);
-        lines.push(line);
-        if (line['msg'] === 'switchyard listening')
-          resolve({ child, port: line['port'] as number, lines });
-      }
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`switchyard exited with ${code} before listening`)),
-    );
-  });
-}
-
-const running: ChildProcess[] = [];
 const originals: OriginalSignaller[] = [];
 const devices: MqttClient[] = [];
 const sockets: WebSocket[] = [];
@@ -50,7 +18,8 @@ afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.terminate();
   for (const device of devices.splice(0)) await device.endAsync(true);
   for (const signaller of originals.splice(0)) signaller.leave();
-  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  killServers();
+  for (const child of spawned.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
 describe('switchyard binary', () => {
@@ -170,7 +139,7 @@ describe('switchyard binary', () => {
         env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      running.push(child);
+      spawned.push(child);
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -190,7 +159,7 @@ describe('switchyard binary', () => {
     const second = spawn(process.execPath, [main, '--port', String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    running.push(second);
+    spawned.push(second);
     let stdout = '';
     second.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     expect(await new Promise((resolve) => second.once('exit', resolve))).toBe(1);

@@ -122,4 +122,16 @@ describe('bounded queues', () => {
     expect(reader.take()).toEqual(['/m|B|small']);
     expect(big.closedWith).toBeUndefined();
   });
+
+  it('a sender field is bounded apart from the message, so it is never parsed at any size', async () => {
+    const hub = createHub({ rateLimit: false }, { clock: new ManualClock() });
+    const json = await join(hub, 'J', 'r', 'json');
+    const reader = await join(hub, 'R', 'r');
+    json.take();
+    const padded = JSON.stringify({ id: 'J', pad: 'x'.repeat(5000) });
+    json.say(`/m|${padded}|{}`);
+    expect(json.take().map(codeOf)).toEqual(['malformed']);
+    json.say(`/m|${JSON.stringify({ id: 'J', pad: 'x'.repeat(100) })}|{}`);
+    expect(reader.take()).toEqual(['/m|J|{}']);
+  });
 });

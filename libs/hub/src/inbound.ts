@@ -7,6 +7,7 @@
 import {
   CloseCode,
   fitsInBytes,
+  LIMITS,
   parseHeader,
   readSender,
   stringifyJson,
@@ -77,6 +78,12 @@ export class Inbound {
     const sender = header.sender;
     if (sender === undefined)
       return outbound.error(connection, 'malformed', `missing sender field: ${command}|<sender>|…`);
+    if (sender.length > LIMITS.maxSenderLength)
+      return outbound.error(
+        connection,
+        'malformed',
+        `the sender field is limited to ${LIMITS.maxSenderLength} characters`,
+      );
     if (sender !== member.id && sender !== member.stamp.json && readSender(sender).id !== member.id)
       return outbound.error(
         connection,

@@ -6,6 +6,11 @@ export const LIMITS = {
   maxIdLength: 256,
   /** Longest room name, in characters. */
   maxRoomLength: 256,
+  /**
+   * Longest sender field, in characters: an id in either dialect with room to spare. A json
+   * sender field is parsed whenever it is not the exact stamp, so its size is bounded apart.
+   */
+  maxSenderLength: 4096,
 } as const;
 
 /** UTF-8 byte length of a string without allocating (lone surrogates count as 3, like TextEncoder). */
