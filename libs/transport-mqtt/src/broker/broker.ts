@@ -4,17 +4,17 @@
  * enforces the rules of `mosquitto/acl.conf` (see rules.ts); the bridge authenticates
  * with a secret, which is what lets it read every `up` topic and write every `down` topic.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { Aedes } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { LIMITS } from '@switchyard/protocol';
 import { watchPacketSizes } from './packet-limit.ts';
-import { brokerRules, type Actor } from './rules.ts';
+import { applyDevicePolicy } from './policy.ts';
 import { expireDormantSessions } from './sessions.ts';
-import { DEFAULT_PREFIX, isValidClientId, Status } from '../shared/topics.ts';
+import { DEFAULT_PREFIX } from '../shared/topics.ts';
 
 /** What a device presented when connecting. */
 export interface DeviceCredentials {
@@ -82,18 +82,6 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-type ReturnCode = 2 | 4 | 5; // identifier rejected, bad user name or password, not authorised
-
-function refusal(returnCode: ReturnCode, message: string): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
-}
-
-function sameSecret(given: Buffer | undefined, expected: Buffer): boolean {
-  return (
-    given !== undefined && given.length === expected.length && timingSafeEqual(given, expected)
-  );
-}
-
 function listen(server: TcpServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -104,23 +92,13 @@ function listen(server: TcpServer, port: number, host: string): Promise<void> {
   });
 }
 
-const BRIDGE: Actor = { bridge: true };
-
 /** Starts aedes with the Switchyard topic rules. */
 export async function startEmbeddedBroker(
   options: EmbeddedBrokerOptions = {},
 ): Promise<EmbeddedBroker> {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  const rules = brokerRules(prefix);
   const bridgeUsername = options.bridgeUsername ?? 'switchyard-bridge';
   const bridgePassword = options.bridgePassword ?? randomBytes(32).toString('hex');
-  const secret = Buffer.from(bridgePassword);
-  const bridges = new WeakSet<Client>();
-  // verdicts of preConnect (which sees the CONNECT packet) for authenticate (which answers it)
-  const refused = new WeakMap<Client, AuthenticateError>();
-  const actor = (client: Client): Actor =>
-    bridges.has(client) ? BRIDGE : { bridge: false, clientId: client.id };
-
   const maxPacketBytes = options.maxPacketBytes ?? 2 * LIMITS.maxFrameBytes;
   const aedes = await Aedes.createBroker({
     connectTimeout: 10_000,
@@ -142,77 +120,12 @@ export async function startEmbeddedBroker(
     aedes.handle(stream, request as IncomingMessage);
   };
   let packetsRefused = 0;
-  /** Connected devices by client id (a device holds its id until its connection ends). */
-  const live = new Map<string, Client>();
-  aedes.on('client', (client) => live.set(client.id, client));
-  aedes.on('clientDisconnect', (client) => {
-    if (live.get(client.id) === client) live.delete(client.id);
-    // a Last Will on the device's behalf: without one (or with a clean DISCONNECT but no
-    // /leave) the bridge would never learn the device is gone, and it would stay a member
-    if (bridges.has(client) || !isValidClientId(client.id)) return;
-    const topic = `${prefix}/status/${client.id}`;
-    aedes.publish(
-      {
-        cmd: 'publish',
-        topic,
-        payload: Buffer.from(Status.offline),
-        qos: 1,
-        retain: false,
-        dup: false,
-      },
-      () => undefined,
-    );
+  const bridges = applyDevicePolicy(aedes, {
+    prefix,
+    bridgeUsername,
+    secret: Buffer.from(bridgePassword),
+    ...(options.authenticateDevice && { authenticateDevice: options.authenticateDevice }),
   });
-  aedes.preConnect = (client, packet, callback) => {
-    if (!isValidClientId(packet.clientId)) {
-      refused.set(client, refusal(2, 'a client id must be one topic level without wildcards'));
-    } else if (packet.will && !rules.mayWill(packet.clientId, packet.will.topic)) {
-      refused.set(client, refusal(5, 'a Last Will must go to the device’s own status topic'));
-    } else if (packet.will) {
-      packet.will.retain = false; // see authorizePublish
-    }
-    callback(null, true);
-  };
-  aedes.authenticate = (client, username, password, done) => {
-    const refusedWith = refused.get(client);
-    if (refusedWith) return done(refusedWith, false);
-    if (username === bridgeUsername) {
-      if (!sameSecret(password, secret)) return done(refusal(4, 'bad bridge credentials'), false);
-      bridges.add(client);
-      return done(null, true);
-    }
-    if (client.id === bridgeUsername) return done(refusal(5, 'this client id is reserved'), false);
-    if (!options.authenticateDevice) {
-      // MQTT lets a second CONNECT with a client id take the first's session; the topic rules
-      // trust client ids, so without credentials that would hand a live device to anyone
-      const holder = live.get(client.id);
-      if (holder && holder !== client && !holder.closed)
-        return done(refusal(2, 'a live device holds this client id'), false);
-      return done(null, true);
-    }
-    Promise.resolve(
-      options.authenticateDevice({
-        clientId: client.id,
-        ...(username !== undefined && { username }),
-        ...(password !== undefined && { password: password.toString() }),
-      }),
-    ).then(
-      (ok) => done(ok ? null : refusal(5, 'device not authorised'), ok),
-      () => done(refusal(5, 'device not authorised'), false),
-    );
-  };
-  aedes.authorizePublish = (client, packet, callback) => {
-    // no client: a Will of a session already gone; Wills were checked at CONNECT
-    const allowed = client ? rules.mayPublish(actor(client), packet.topic) : true;
-    // signalling has no use for retained messages, and each would outlive its device in memory
-    if (allowed) packet.retain = false;
-    // aedes then disconnects the client: MQTT 3.1.1 has no negative acknowledgement
-    callback(allowed ? null : new Error(`not authorised to publish to ${packet.topic}`));
-  };
-  aedes.authorizeSubscribe = (client, subscription, callback) => {
-    // null negates the subscription: the SUBACK carries 0x80
-    callback(null, rules.maySubscribe(actor(client), subscription.topic) ? subscription : null);
-  };
 
   const sessions = expireDormantSessions(aedes, options.sessionExpiryMs ?? 600_000, (client) =>
     bridges.has(client),
