@@ -25,3 +25,4 @@ export * from './origin.ts';
 export * from './clock.ts';
 export * from './log.ts';
 export * from './connect.ts';
+export * from './probe.ts';

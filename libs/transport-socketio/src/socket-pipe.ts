@@ -6,6 +6,7 @@ import type { DisconnectReason, Socket } from 'socket.io';
 import {
   CloseCode,
   definePipe,
+  probeWithin,
   type CloseInfo,
   type ConnectionContext,
   type PipeHandle,
@@ -67,26 +68,18 @@ export class SocketOps implements PipeOps {
    * an Engine.IO heartbeat, which every client library sends by itself. On protocol 4 the probe
    * sends an extra Engine.IO ping, so original clients without an `rtc-probe` listener answer
    * too; protocol 3 clients ping on their own schedule, so for them a heartbeat rarely falls in
-   * the window. "Dead" waits one more turn of I/O, so that a busy loop cannot outrun a pong.
+   * the window.
    */
   isAlive(timeoutMs: number): Promise<boolean> {
     const conn = this.socket.conn;
-    return new Promise((resolve) => {
-      let settled = false;
-      const done = (alive: boolean) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        conn.off('heartbeat', onHeartbeat);
-        resolve(alive);
-      };
-      const onHeartbeat = () => done(true);
-      const timer = setTimeout(() => setImmediate(() => done(false)), timeoutMs);
+    return probeWithin(timeoutMs, (settle) => {
+      const onHeartbeat = () => settle(true);
       conn.on('heartbeat', onHeartbeat);
       this.socket
         .timeout(timeoutMs)
-        .emit(PROBE_EVENT, (error: Error | null) => error || done(true));
+        .emit(PROBE_EVENT, (error: Error | null) => error || settle(true));
       if (conn.protocol !== 3) (conn as unknown as EnginePing).sendPacket('ping');
+      return () => conn.off('heartbeat', onHeartbeat);
     });
   }
 }

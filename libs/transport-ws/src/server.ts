@@ -10,6 +10,7 @@ import {
   CloseCode,
   definePipe,
   originAllowed,
+  probeWithin,
   silentLogger,
   type Accept,
   type ConnectionContext,
@@ -90,23 +91,14 @@ class SocketOps implements PipeOps {
   }
 }
 
-/**
- * Sends a ping and resolves whether a pong came back in time. The verdict "dead" waits for one
- * more turn of I/O: when the server's own work stalled the loop past the deadline, a pong that
- * arrived meanwhile is still unread, and a busy server must not evict a live holder.
- */
+/** Sends a ping; alive when the pong comes back in time (probeWithin decides). */
 function probe(ws: WebSocket, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (ws.readyState !== ws.OPEN) return resolve(false);
-    const timer = setTimeout(() => setImmediate(() => done(false)), timeoutMs);
-    const onPong = () => done(true);
-    const done = (alive: boolean) => {
-      clearTimeout(timer);
-      ws.off('pong', onPong);
-      resolve(alive);
-    };
+  if (ws.readyState !== ws.OPEN) return Promise.resolve(false);
+  return probeWithin(timeoutMs, (settle) => {
+    const onPong = () => settle(true);
     ws.on('pong', onPong);
     ws.ping();
+    return () => ws.off('pong', onPong);
   });
 }
 

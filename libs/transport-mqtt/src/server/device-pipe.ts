@@ -2,7 +2,7 @@
  * The bridge's side of one device: the pipe operations, as prototype methods (a bridge holds one
  * per device; closures per device would cost memory), and the liveness probe.
  */
-import { definePipe, type PipeHandle, type PipeOps } from '@switchyard/protocol';
+import { definePipe, probeWithin, type PipeHandle, type PipeOps } from '@switchyard/protocol';
 import { closeFrame, PING_FRAME } from '../shared/topics.ts';
 
 /** What a device needs from its bridge. */
@@ -14,17 +14,13 @@ export interface DeviceHost {
   readonly connected: boolean;
 }
 
-interface Probe {
-  readonly resolve: (alive: boolean) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
-}
-
 /** One device: its pipe, its down topic and its pending liveness probes. */
 export class Device implements PipeOps {
   readonly handle: PipeHandle;
   /** False from a lost broker session until the device shows a sign of life. */
   confirmed = true;
-  private probes: Probe[] | undefined;
+  /** Pending liveness probes, settled by any sign of life or by the device going. */
+  private probes: Set<(alive: boolean) => void> | undefined;
   /** Characters handed to the bridge and not yet acknowledged by the broker. */
   private buffered = 0;
 
@@ -58,13 +54,10 @@ export class Device implements PipeOps {
   /** Sends `ping`; a device answers with `online` (any message it publishes counts too). */
   isAlive(timeoutMs: number): Promise<boolean> {
     if (!this.host.connected || !this.handle.isOpen) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.probes = this.probes?.filter((probe) => probe.timer !== timer);
-        resolve(false);
-      }, timeoutMs);
-      (this.probes ??= []).push({ resolve, timer });
+    return probeWithin(timeoutMs, (settle) => {
+      (this.probes ??= new Set()).add(settle);
       this.host.publish(this.down, PING_FRAME);
+      return () => this.probes?.delete(settle);
     });
   }
 
@@ -84,9 +77,6 @@ export class Device implements PipeOps {
     const probes = this.probes;
     if (!probes) return;
     this.probes = undefined;
-    for (const probe of probes) {
-      clearTimeout(probe.timer);
-      probe.resolve(alive);
-    }
+    for (const settle of probes) settle(alive);
   }
 }
