@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Hub } from '@switchyard/hub';
-import { pathOf, type HttpServerHalf } from '@switchyard/http';
+import { pathOf, replyText, type HttpServerHalf } from '@switchyard/http';
 
 /** What the routes read. */
 export interface RouteContext {
@@ -26,12 +26,8 @@ export function appRoutes(context: RouteContext): Handler {
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
     if (route && (request.method === 'GET' || request.method === 'HEAD'))
       return route(request, response);
-    response.writeHead(route ? 405 : 404, { 'content-type': 'text/plain; charset=utf-8' });
-    response.end(
-      route
-        ? `${request.method ?? ''} not allowed: GET ${path}\n`
-        : `not found: ${request.method ?? 'GET'} ${path}\n`,
-    );
+    if (route) replyText(response, 405, `${request.method ?? ''} not allowed: GET ${path}`);
+    else replyText(response, 404, `not found: ${request.method ?? 'GET'} ${path}`);
   };
 }
 
@@ -41,8 +37,7 @@ function index(response: ServerResponse, { halves, version }: RouteContext): voi
     ...halves.map((half) => `- ${half.describe()}`),
     '- GET /healthz, GET /metrics',
   ];
-  response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-  response.end(`${lines.join('\n')}\n`);
+  replyText(response, 200, lines.join('\n'));
 }
 
 function health(response: ServerResponse, { hub, halves, version }: RouteContext): void {
@@ -57,9 +52,6 @@ function metrics(response: ServerResponse, registry: Registry): void {
       response.writeHead(200, { 'content-type': registry.contentType });
       response.end(text);
     },
-    (error: unknown) => {
-      response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      response.end(`metrics failed: ${String(error)}\n`);
-    },
+    (error: unknown) => replyText(response, 500, `metrics failed: ${String(error)}`),
   );
 }

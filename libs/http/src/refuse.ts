@@ -1,4 +1,5 @@
 /** Answers on a raw socket: for upgrades that no half serves, or that a half refuses. */
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /**
@@ -10,7 +11,7 @@ export function refuseUpgrade(socket: Duplex, status: number, text: string, ling
   if (socket.writable) {
     const body = `${text}\n`;
     socket.end(
-      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\n` +
         `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
@@ -18,11 +19,3 @@ export function refuseUpgrade(socket: Duplex, status: number, text: string, ling
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
 }
-
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  503: 'Service Unavailable',
-};

@@ -37,18 +37,50 @@ export type AnnounceVerdict =
 
 const refuse = (reason: string): AnnounceVerdict => ({ ok: false, reason });
 
-/** Validates `/announce|<sender>|{"id":…,"room":…,…}`. Never throws. */
-export function parseAnnounce(message: string, header: Header): AnnounceVerdict {
-  if (header.sender === undefined) return refuse('expected /announce|<id>|{"id":…,"room":…}');
+/** An announce payload read, with the message as it may be relayed (its `token` removed). */
+export type AnnouncePayload =
+  | { readonly ok: false; readonly reason: string }
+  | {
+      readonly ok: true;
+      readonly token: unknown;
+      readonly attributes: Record<string, unknown>;
+      readonly relayText: string;
+      readonly relayHeader: Header;
+    };
+
+/**
+ * Reads the JSON object after the sender field of an `/announce`, broadcast or inside `/to`,
+ * and the message without its `token`, which is a credential and never relayed. Never throws.
+ */
+export function readAnnouncePayload(message: string, header: Header): AnnouncePayload {
   let parsed: unknown;
   try {
     parsed = JSON.parse(payloadOf(message, header));
   } catch {
-    return refuse('the announce payload must be a JSON object');
+    return { ok: false, reason: 'the announce payload must be a JSON object' };
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    return refuse('the announce payload must be a JSON object');
+    return { ok: false, reason: 'the announce payload must be a JSON object' };
   const { token, ...attributes } = parsed as Record<string, unknown>;
+  if (token === undefined)
+    return { ok: true, token, attributes, relayText: message, relayHeader: header };
+  let stripped: string | undefined;
+  try {
+    stripped = stringifyJson(attributes);
+  } catch {
+    // JSON.parse accepts nesting that JSON.stringify then overflows the stack on
+    return { ok: false, reason: 'the announce payload is nested too deeply' };
+  }
+  const relayText = `${message.slice(0, header.senderEnd)}|${stripped!}`;
+  return { ok: true, token, attributes, relayText, relayHeader: parseHeader(relayText) };
+}
+
+/** Validates `/announce|<sender>|{"id":…,"room":…,…}`. Never throws. */
+export function parseAnnounce(message: string, header: Header): AnnounceVerdict {
+  if (header.sender === undefined) return refuse('expected /announce|<id>|{"id":…,"room":…}');
+  const payload = readAnnouncePayload(message, header);
+  if (!payload.ok) return payload;
+  const { token, attributes, relayText, relayHeader } = payload;
   const sender = readSender(header.sender);
   const id = idToString(attributes['id']);
   if (id === undefined || !isValidId(id))
@@ -63,20 +95,6 @@ export function parseAnnounce(message: string, header: Header): AnnounceVerdict 
   if (typeof room !== 'string' || room.length === 0 || room.length > LIMITS.maxRoomLength)
     return refuse(`"room" must be a string of 1..${LIMITS.maxRoomLength} characters`);
   if (token !== undefined && typeof token !== 'string') return refuse('"token" must be a string');
-
-  let relayText = message;
-  let relayHeader = header;
-  if (token !== undefined) {
-    let stripped: string | undefined;
-    try {
-      stripped = stringifyJson(attributes);
-    } catch {
-      // JSON.parse accepts nesting that JSON.stringify then overflows the stack on
-      return refuse('the announce payload is nested too deeply');
-    }
-    relayText = `/announce|${header.sender}|${stripped!}`;
-    relayHeader = parseHeader(relayText);
-  }
   return {
     ok: true,
     announce: {

@@ -7,14 +7,8 @@
  * loses its `token` here, like a broadcast one. Only announces are parsed: other payloads pass
  * as text.
  */
-import {
-  idToString,
-  parseHeader,
-  payloadOf,
-  stringifyJson,
-  type ErrorCode,
-  type Header,
-} from '@switchyard/protocol';
+import { idToString, stringifyJson, type ErrorCode, type Header } from '@switchyard/protocol';
+import { readAnnouncePayload } from './announce.ts';
 
 /** Inner commands no peer may send to another. */
 const NEVER_DIRECTED = new Set(['/error', '/roominfo', '/leave', '/to']);
@@ -49,27 +43,12 @@ export function checkDirected(message: string, header: Header, senderId: string)
 }
 
 function checkAnnounce(message: string, header: Header, senderId: string): DirectedVerdict {
-  let data: unknown;
-  try {
-    data = JSON.parse(payloadOf(message, header));
-  } catch {
-    return refuse('invalid-announce', 'the announce payload must be a JSON object');
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data))
-    return refuse('invalid-announce', 'the announce payload must be a JSON object');
-  const { token, ...attributes } = data as Record<string, unknown>;
-  if (idToString(attributes['id']) !== senderId)
+  const payload = readAnnouncePayload(message, header);
+  if (!payload.ok) return refuse('invalid-announce', payload.reason);
+  if (idToString(payload.attributes['id']) !== senderId)
     return refuse(
       'sender-mismatch',
       `an announce speaks for its sender only: "id" must be ${stringifyJson(senderId)}`,
     );
-  if (token === undefined) return { ok: true, text: message, header };
-  let stripped: string | undefined;
-  try {
-    stripped = stringifyJson(attributes);
-  } catch {
-    return refuse('invalid-announce', 'the announce payload is nested too deeply');
-  }
-  const text = `${message.slice(0, header.senderEnd)}|${stripped!}`;
-  return { ok: true, text, header: parseHeader(text) };
+  return { ok: true, text: payload.relayText, header: payload.relayHeader };
 }

@@ -116,16 +116,18 @@ export class Inbound {
    * limit (so a flood still closes as abusive) and answered at most once a second.
    */
   private backlogFull(connection: Connection): void {
-    const { counters, options, outbound } = this.core;
+    const { counters, options } = this.core;
     counters.messagesIn += 1;
     counters.backlogOverflow += 1;
     if (connection.limiter && !this.admitRate(connection)) return;
     const now = this.core.services.clock.now();
-    if (now - connection.lastRateErrorAt < 1000) return;
-    connection.lastRateErrorAt = now;
-    outbound.error(connection, 'rate-limited', 'too many messages while the announce is pending', {
-      retryAfterMs: options.livenessTimeoutMs,
-    });
+    rateError(
+      this.core,
+      connection,
+      now,
+      'too many messages while the announce is pending',
+      () => options.livenessTimeoutMs,
+    );
   }
 
   /** Input the transport could not read as text: refused like any bad message, rate included. */
@@ -144,7 +146,7 @@ export class Inbound {
 
   private admitRate(connection: Connection, size = 0): boolean {
     const { clock, log } = this.core.services;
-    const { counters, outbound } = this.core;
+    const { counters } = this.core;
     const now = clock.now();
     const limiter = connection.limiter!;
     const verdict = limiter.take(now, size);
@@ -159,12 +161,7 @@ export class Inbound {
       connection.pipe.close(CloseCode.policyViolation, 'rate limit exceeded');
       return false;
     }
-    if (now - connection.lastRateErrorAt >= 1000) {
-      connection.lastRateErrorAt = now;
-      outbound.error(connection, 'rate-limited', 'too many messages', {
-        retryAfterMs: limiter.retryAfterMs(now),
-      });
-    }
+    rateError(this.core, connection, now, 'too many messages', () => limiter.retryAfterMs(now));
     return false;
   }
 
@@ -197,4 +194,17 @@ export class Inbound {
       }
     }
   }
+}
+
+/** `/error rate-limited`, at most once a second per connection, whatever the reason. */
+function rateError(
+  core: HubCore,
+  connection: Connection,
+  now: number,
+  message: string,
+  retryAfterMs: () => number,
+): void {
+  if (now - connection.lastRateErrorAt < 1000) return;
+  connection.lastRateErrorAt = now;
+  core.outbound.error(connection, 'rate-limited', message, { retryAfterMs: retryAfterMs() });
 }
