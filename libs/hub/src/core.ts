@@ -1,6 +1,7 @@
 /** The parts of a hub, wired once: what the inbound pipeline and the public API share. */
 import { createEmitter, type Emitter } from '@switchyard/protocol';
 import { AnnounceDeadline } from './announce-deadline.ts';
+import { Credentials } from './credentials.ts';
 import { Identity } from './identity.ts';
 import type { Connection } from './model.ts';
 import {
@@ -29,6 +30,8 @@ export interface HubCore {
   readonly identity: Identity;
   readonly presence: Presence;
   readonly deadline: AnnounceDeadline;
+  /** Present when the hub is given a `TokenAuthority`. */
+  readonly credentials?: Credentials;
 }
 
 /** Builds the modules of a hub. */
@@ -69,6 +72,9 @@ export function createCore(options: HubOptions, services: HubServices): HubCore 
     identity,
     presence,
     deadline,
+    ...(given.tokens && {
+      credentials: new Credentials(given.tokens, given.clock, outbound, counters),
+    }),
   };
 }
 

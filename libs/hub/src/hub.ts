@@ -47,6 +47,7 @@ export function createHub(options: HubOptions = {}, services: HubServices = {}):
     connection.state = 'closed';
     connection.backlog = undefined;
     core.deadline.disarm(connection);
+    core.credentials?.forget(connection);
     core.connections.delete(connection);
     core.events.emit('connection:closed', {
       ...connection.context,
@@ -79,6 +80,9 @@ export function createHub(options: HubOptions = {}, services: HubServices = {}):
       pipe.onUnreadable?.((what) => guard(core, () => inbound.unreadable(connection, what)));
       pipe.onClose((info) => closed(connection, info.code));
       core.events.emit('connection:opened', full);
+      // a connect-time token is verified before anything the connection sends is read
+      const verifying = core.credentials?.connect(connection);
+      if (verifying) inbound.hold(connection, verifying);
     },
     on: (event, listener) => core.events.on(event, listener),
     stats: () => statsOf(core),

@@ -18,7 +18,7 @@ import type { HubCore } from './core.ts';
 import { checkDirected } from './directed.ts';
 import { Frame } from './frame.ts';
 import { join } from './join.ts';
-import type { Connection } from './model.ts';
+import type { Connection, Member } from './model.ts';
 
 const ANNOUNCE = '/announce';
 const SLASH = 0x2f;
@@ -84,12 +84,37 @@ export class Inbound {
         'malformed',
         `the sender field is limited to ${LIMITS.maxSenderLength} characters`,
       );
-    if (sender !== member.id && sender !== member.stamp.json && readSender(sender).id !== member.id)
-      return outbound.error(
-        connection,
-        'sender-mismatch',
-        `this connection speaks as ${stringifyJson(member.id)}`,
-      );
+    let token: unknown;
+    if (sender !== member.id && sender !== member.stamp.json) {
+      const read = readSender(sender);
+      if (read.id !== member.id)
+        return outbound.error(
+          connection,
+          'sender-mismatch',
+          `this connection speaks as ${stringifyJson(member.id)}`,
+        );
+      token = read.extra?.['token'];
+    }
+    // a per-message token (§4.7) is checked here; the sender stamp strips it from what is relayed
+    const credentials = this.core.credentials;
+    if (token !== undefined && credentials) {
+      const decision = credentials.message(connection, token);
+      if (decision === false) return;
+      if (decision !== true) {
+        const routeIfAdmitted = (admitted: boolean) => {
+          if (admitted && connection.state === 'member' && connection.member === member)
+            this.route(connection, member, message, header);
+        };
+        return this.hold(connection, decision.then(routeIfAdmitted));
+      }
+    }
+    this.route(connection, member, message, header);
+  }
+
+  /** Steps 7–9 for a message whose sender checked out. */
+  private route(connection: Connection, member: Member, message: string, header: Header): void {
+    const { outbound } = this.core;
+    const command = header.command;
     // 7. directed
     if (command === '/to') {
       const verdict = checkDirected(message, header, member.id);
@@ -169,12 +194,25 @@ export class Inbound {
     const verdict = parseAnnounce(message, header);
     if (!verdict.ok)
       return this.core.outbound.error(connection, 'invalid-announce', verdict.reason);
-    connection.backlog = [];
-    this.inFlight += 1;
-    join(this.core, connection, verdict.announce)
-      .catch((error: unknown) => {
+    this.hold(
+      connection,
+      join(this.core, connection, verdict.announce).catch((error: unknown) => {
         this.core.services.log('warn', 'announce failed', { error: String(error) });
         this.core.outbound.error(connection, 'malformed', 'announce could not be processed');
+      }),
+    );
+  }
+
+  /**
+   * Holds the connection's later messages in its backlog until `work` (an announce, a token
+   * check) settles, then replays them: per-connection FIFO across asynchronous decisions.
+   */
+  hold(connection: Connection, work: Promise<unknown>): void {
+    connection.backlog = [];
+    this.inFlight += 1;
+    work
+      .catch((error: unknown) => {
+        this.core.services.log('warn', 'held work failed', { error: String(error) });
       })
       .finally(() => {
         this.replayBacklog(connection);

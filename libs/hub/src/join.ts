@@ -19,6 +19,11 @@ export async function join(core: HubCore, connection: Connection, announce: Anno
       `this connection speaks as ${stringifyJson(connection.id)}`,
     );
   }
+  const credentials = core.credentials;
+  if (credentials) {
+    const admitted = await credentials.announce(connection, announce);
+    if (!admitted || connection.state === 'closed') return;
+  }
   const authenticate = core.services.authenticate;
   if (authenticate) {
     const result = await authenticate({

@@ -1,5 +1,5 @@
 /** The hub's records: one per connection, one per member (an id in a room), one per room. */
-import type { ConnectionContext, Dialect, Pipe } from '@switchyard/protocol';
+import type { ConnectionContext, Dialect, Pipe, TokenGrant } from '@switchyard/protocol';
 import type { Frame, SenderStamp } from './frame.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
@@ -16,6 +16,10 @@ export interface Connection {
   /** Fixed by the first successful announce. */
   dialect?: Dialect;
   principal?: string;
+  /** What the connection's verified token allows (docs/protocol.md §4.7). */
+  grant?: TokenGrant;
+  /** Closes the connection when its token expires. */
+  expiryTimer?: unknown;
   member?: Member;
   readonly limiter?: RateLimiter;
   lastRateErrorAt: number;

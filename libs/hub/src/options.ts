@@ -9,6 +9,7 @@ import {
   type Clock,
   type ConnectionContext,
   type Logger,
+  type TokenAuthority,
 } from '@switchyard/protocol';
 import type { RateLimitOptions } from './rate-limit.ts';
 
@@ -70,6 +71,11 @@ export interface HubServices {
   readonly log?: Logger;
   /** Checks credentials on every announce. @default none: every announce is admitted */
   readonly authenticate?: Authenticate;
+  /**
+   * Verifies tokens (docs/protocol.md §4.7). Given one, every connection must authenticate: at
+   * connect time, or with a `token` in its announce. @default none: no token is required
+   */
+  readonly tokens?: TokenAuthority;
 }
 
 /** Options with every default applied. */
@@ -82,6 +88,7 @@ export interface ResolvedServices {
   readonly clock: Clock;
   readonly log: Logger;
   readonly authenticate?: Authenticate;
+  readonly tokens?: TokenAuthority;
 }
 
 /** Applies the defaults. */
@@ -107,6 +114,7 @@ export function resolveServices(services: HubServices): ResolvedServices {
     clock: services.clock ?? systemClock,
     log: services.log ?? debugLogger('switchyard:hub'),
     ...(services.authenticate && { authenticate: services.authenticate }),
+    ...(services.tokens && { tokens: services.tokens }),
   };
 }
 

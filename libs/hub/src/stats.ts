@@ -26,6 +26,8 @@ export interface HubStats {
     readonly idTaken: number;
     /** Connections that did not announce within `announceTimeoutMs`. */
     readonly announceTimeout: number;
+    /** Connections whose token expired before a re-announce brought a fresh one (4001). */
+    readonly tokenExpired: number;
   };
 }
 
@@ -49,6 +51,7 @@ export class HubCounters {
   slowConsumer = 0;
   idTaken = 0;
   announceTimeout = 0;
+  tokenExpired = 0;
   private readonly errorsSent: Partial<Record<ErrorCode, number>> = {};
 
   countError(code: ErrorCode): void {
@@ -72,6 +75,7 @@ export class HubCounters {
         slowConsumer: this.slowConsumer,
         idTaken: this.idTaken,
         announceTimeout: this.announceTimeout,
+        tokenExpired: this.tokenExpired,
       },
     };
   }

@@ -26,3 +26,4 @@ export * from './clock.ts';
 export * from './log.ts';
 export * from './connect.ts';
 export * from './probe.ts';
+export * from './auth.ts';

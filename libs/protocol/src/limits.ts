@@ -11,6 +11,8 @@ export const LIMITS = {
    * sender field is parsed whenever it is not the exact stamp, so its size is bounded apart.
    */
   maxSenderLength: 4096,
+  /** Longest credential token, in characters; a longer one is refused unread. */
+  maxTokenLength: 4096,
 } as const;
 
 /** UTF-8 byte length of a string without allocating (lone surrogates count as 3, like TextEncoder). */

@@ -9,7 +9,12 @@ interface Timer {
 
 /** Fake time: `advance(ms)` fires due timers in time order (ties in the order they were set). */
 export class ManualClock implements Clock {
-  private time = 0;
+  private time: number;
+
+  /** `start`: the time it begins at, in ms since the epoch (JWT tests need real dates). */
+  constructor(start = 0) {
+    this.time = start;
+  }
   private readonly timers = new Map<number, Timer>();
   private nextId = 1;
 

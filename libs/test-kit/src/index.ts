@@ -21,3 +21,4 @@ export { waitUntil, quietFor, nextCall } from './wait.ts';
 export { listenHttp, type HttpFixture } from './http.ts';
 export { cleanupStack, type CleanupStack } from './cleanup.ts';
 export { startMosquitto, freePort, type Mosquitto, type MosquittoOptions } from './mosquitto.ts';
+export { mintToken, TEST_JWT_SECRET, type MintOptions } from './tokens.ts';
