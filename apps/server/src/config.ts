@@ -19,6 +19,20 @@ export interface ServerConfig {
   readonly mqttPort: number;
   /** Allowed browser origins; undefined allows all. */
   readonly allowedOrigins?: readonly string[];
+  /** JWT authentication (docs/security.md); undefined: no token is required. */
+  readonly jwt?: JwtConfig;
+}
+
+/** How tokens are verified: exactly one key source, plus the claims every token must carry. */
+export interface JwtConfig {
+  readonly secret?: string;
+  /** Path of a PEM public key file. */
+  readonly publicKeyFile?: string;
+  /** An https URL (http on loopback) or a file of a JWK set. */
+  readonly jwks?: string;
+  readonly issuer?: string;
+  readonly audience?: string;
+  readonly clockToleranceSeconds: number;
 }
 
 function integer(name: string, min: number, max: number) {
@@ -48,6 +62,7 @@ export function parseConfig(
   const port = integer('port', 0, 65535);
   const graceMs = integer('grace window', 0, 600_000);
   const rate = integer('rate limit', 0, 10_000_000);
+  const tolerance = integer('clock tolerance', 0, 3600);
   const logLevel = (value: string): string => {
     if (LOG_LEVELS.includes(value)) return value;
     throw new InvalidArgumentError(
@@ -158,6 +173,43 @@ export function parseConfig(
         'comma-separated browser origins allowed to connect; default any [env SWITCHYARD_ALLOWED_ORIGINS]',
       ).default(fromEnv(String, 'SWITCHYARD_ALLOWED_ORIGINS')),
     )
+    .addOption(
+      new Option(
+        '--jwt-secret <secret>',
+        'require JWTs signed HS256/384/512 with this secret, 32+ bytes; prefer the env var, flags show in ps [env SWITCHYARD_JWT_SECRET]',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--jwt-public-key <file>',
+        'require JWTs signed with the private half of this PEM public key (RS*, PS*, ES*, EdDSA) [env SWITCHYARD_JWT_PUBLIC_KEY]',
+      ).default(fromEnv(String, 'SWITCHYARD_JWT_PUBLIC_KEY')),
+    )
+    .addOption(
+      new Option(
+        '--jwt-jwks <url|file>',
+        'require JWTs signed with a key of this JWK set (https URL, cached and refetched for an unknown kid; or a file) [env SWITCHYARD_JWT_JWKS]',
+      ).default(fromEnv(String, 'SWITCHYARD_JWT_JWKS')),
+    )
+    .addOption(
+      new Option('--jwt-issuer <iss>', 'required "iss" claim [env SWITCHYARD_JWT_ISSUER]').default(
+        fromEnv(String, 'SWITCHYARD_JWT_ISSUER'),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--jwt-audience <aud>',
+        'required "aud" claim [env SWITCHYARD_JWT_AUDIENCE]',
+      ).default(fromEnv(String, 'SWITCHYARD_JWT_AUDIENCE')),
+    )
+    .addOption(
+      new Option(
+        '--jwt-clock-tolerance <seconds>',
+        'leeway for exp and nbf against clock skew [env SWITCHYARD_JWT_CLOCK_TOLERANCE]',
+      )
+        .argParser(tolerance)
+        .default(fromEnv(tolerance, 'SWITCHYARD_JWT_CLOCK_TOLERANCE') ?? 5),
+    )
     .exitOverride();
   program.parse([...argv], { from: 'user' });
   const options = program.opts<{
@@ -171,7 +223,33 @@ export function parseConfig(
     mqttPort: number;
     logLevel: string;
     allowedOrigins?: string;
+    jwtSecret?: string;
+    jwtPublicKey?: string;
+    jwtJwks?: string;
+    jwtIssuer?: string;
+    jwtAudience?: string;
+    jwtClockTolerance: number;
   }>();
+  // read after parsing, not as a default: commander would print the secret in --help
+  options.jwtSecret ??= fromEnv(String, 'SWITCHYARD_JWT_SECRET');
+  const keySources = [options.jwtSecret, options.jwtPublicKey, options.jwtJwks].filter(Boolean);
+  if (keySources.length > 1)
+    throw new ConfigError('give one of --jwt-secret, --jwt-public-key and --jwt-jwks, not several');
+  if (keySources.length === 0 && (options.jwtIssuer || options.jwtAudience))
+    throw new ConfigError(
+      '--jwt-issuer and --jwt-audience need a key: --jwt-secret, --jwt-public-key or --jwt-jwks',
+    );
+  const jwt: JwtConfig | undefined =
+    keySources.length === 0
+      ? undefined
+      : {
+          ...(options.jwtSecret && { secret: options.jwtSecret }),
+          ...(options.jwtPublicKey && { publicKeyFile: options.jwtPublicKey }),
+          ...(options.jwtJwks && { jwks: options.jwtJwks }),
+          ...(options.jwtIssuer && { issuer: options.jwtIssuer }),
+          ...(options.jwtAudience && { audience: options.jwtAudience }),
+          clockToleranceSeconds: options.jwtClockTolerance,
+        };
   const origins = options.allowedOrigins
     ?.split(',')
     .map((origin) => origin.trim())
@@ -186,5 +264,6 @@ export function parseConfig(
     mqtt: options.mqtt,
     mqttPort: options.mqttPort,
     ...(origins && origins.length > 0 && { allowedOrigins: origins }),
+    ...(jwt && { jwt }),
   };
 }

@@ -1,13 +1,39 @@
 #!/usr/bin/env node
 /** The `switchyard` command: parse config, start, shut down gracefully on SIGINT/SIGTERM. */
+import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { pino } from 'pino';
-import { parseConfig, type ServerConfig } from './config.ts';
+import { AuthConfigError, type JwtAuthorityOptions } from '@switchyard/auth';
+import { ConfigError, parseConfig, type JwtConfig, type ServerConfig } from './config.ts';
 import { startServer } from './server.ts';
 
+/** The authority's options from the configuration; the key file is read here. */
+function jwtOptions(jwt: JwtConfig): JwtAuthorityOptions {
+  let publicKey: string | undefined;
+  if (jwt.publicKeyFile !== undefined) {
+    try {
+      publicKey = readFileSync(jwt.publicKeyFile, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        `--jwt-public-key: cannot read ${jwt.publicKeyFile}: ${(error as Error).message}`,
+      );
+    }
+  }
+  return {
+    ...(jwt.secret !== undefined && { secret: jwt.secret }),
+    ...(publicKey !== undefined && { publicKey }),
+    ...(jwt.jwks !== undefined && { jwks: jwt.jwks }),
+    ...(jwt.issuer !== undefined && { issuer: jwt.issuer }),
+    ...(jwt.audience !== undefined && { audience: jwt.audience }),
+    clockToleranceSeconds: jwt.clockToleranceSeconds,
+  };
+}
+
 let config: ServerConfig;
+let jwt: JwtAuthorityOptions | undefined;
 try {
   config = parseConfig(process.argv.slice(2));
+  jwt = config.jwt && jwtOptions(config.jwt);
 } catch (error) {
   // commander printed its own errors and the help text; a bad environment variable is ours
   if (error instanceof CommanderError) process.exit(error.exitCode);
@@ -29,6 +55,7 @@ try {
     mqtt: config.mqtt,
     mqttPort: config.mqttPort,
     ...(config.allowedOrigins && { allowedOrigins: config.allowedOrigins }),
+    ...(jwt && { jwt }),
   });
   const stop = (signal: string) => {
     logger.info({ signal }, 'signal received');
@@ -39,6 +66,10 @@ try {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 } catch (error) {
+  if (error instanceof AuthConfigError) {
+    process.stderr.write(`switchyard: ${error.message}\n`);
+    process.exit(2);
+  }
   const code = (error as NodeJS.ErrnoException).code;
   logger.fatal(
     { err: error },

@@ -1,9 +1,13 @@
 /** Prometheus metrics: the hub's `stats()` read at scrape time, plus process metrics. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { JwtAuthorityStats } from '@switchyard/auth';
 import type { Hub } from '@switchyard/hub';
 
-/** A registry whose metrics read `hub.stats()` when scraped; nothing runs between scrapes. */
-export function hubMetrics(hub: Hub): Registry {
+/**
+ * A registry whose metrics read `hub.stats()` (and the JWT authority's counters, when there is
+ * one) when scraped; nothing runs between scrapes.
+ */
+export function hubMetrics(hub: Hub, jwt?: () => JwtAuthorityStats): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'switchyard_' });
   const gauge = (name: string, help: string, read: () => number) =>
@@ -76,5 +80,25 @@ export function hubMetrics(hub: Hub): Registry {
       ...hub.stats().closed,
     }),
   );
+  if (jwt) {
+    counter(
+      'switchyard_jwt_checks_total',
+      'JWT signature and claim checks, by verdict.',
+      ['verdict'],
+      () => {
+        const { verified, refused } = jwt();
+        return { verified, refused };
+      },
+    );
+    counter(
+      'switchyard_jwt_cache_hits_total',
+      'Token verdicts answered from the cache.',
+      [],
+      () => ({
+        '': jwt().cacheHits,
+      }),
+    );
+    gauge('switchyard_jwt_cached', 'Token verdicts in the cache.', () => jwt().cached);
+  }
   return registry;
 }

@@ -4,7 +4,7 @@
  * broker answering at 127.0.0.1:1883 is bridged, otherwise one is embedded).
  */
 import { refuseUpgrade, type HttpServerHalf } from '@switchyard/http';
-import type { OriginPolicy } from '@switchyard/protocol';
+import type { OriginPolicy, TokenAuthority } from '@switchyard/protocol';
 import { embeddedMqtt } from '@switchyard/transport-mqtt/broker';
 import {
   mqttBridge,
@@ -42,6 +42,11 @@ export interface MqttModeOptions {
   readonly prefix?: string;
   /** The bridge's client id at a broker of the deployment's own. @default 'switchyard-bridge' */
   readonly clientId?: string;
+  /**
+   * The embedded broker refuses a device whose password is not a valid token (one without a password must announce with a token). A broker of the
+   * deployment's own checks its own credentials; devices then authenticate in the announce.
+   */
+  readonly tokens?: TokenAuthority;
 }
 
 /** The MQTT half `options.mode` asks for; undefined for `off`. */
@@ -63,6 +68,7 @@ export function mqttHalf(options: MqttModeOptions): HttpServerHalf | undefined {
       readyTimeoutMs,
       ...(options.prefix !== undefined && { prefix: options.prefix }),
       ...(options.allowedOrigins && { allowedOrigins: options.allowedOrigins }),
+      ...(options.tokens && { tokens: options.tokens }),
     });
   if (mode === 'embedded') return embedded();
   if (isBrokerUrl(mode)) return mqttBridge({ url: mode, ...bridged });

@@ -10,6 +10,8 @@ export interface RouteContext {
   readonly halves: readonly HttpServerHalf[];
   readonly metrics: Registry;
   readonly version: string;
+  /** How connections authenticate: `none`, `jwt: …`. */
+  readonly auth: string;
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -31,19 +33,20 @@ export function appRoutes(context: RouteContext): Handler {
   };
 }
 
-function index(response: ServerResponse, { halves, version }: RouteContext): void {
+function index(response: ServerResponse, { halves, version, auth: auth }: RouteContext): void {
   const lines = [
     `switchyard ${version}: rtc-signaller signalling.`,
     ...halves.map((half) => `- ${half.describe()}`),
+    `- authentication: ${auth}`,
     '- GET /healthz, GET /metrics',
   ];
   replyText(response, 200, lines.join('\n'));
 }
 
-function health(response: ServerResponse, { hub, halves, version }: RouteContext): void {
+function health(response: ServerResponse, { hub, halves, version, auth }: RouteContext): void {
   const transports = Object.fromEntries(halves.map((half) => [half.transport, half.connections]));
   response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  response.end(JSON.stringify({ status: 'ok', version, ...hub.stats(), transports }));
+  response.end(JSON.stringify({ status: 'ok', version, auth, ...hub.stats(), transports }));
 }
 
 function metrics(response: ServerResponse, registry: Registry): void {

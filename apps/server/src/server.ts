@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger as Pino } from 'pino';
 import { createHub, type Authenticate, type Hub, type HubOptions } from '@switchyard/hub';
 import { serveTransports, type ServedTransports } from '@switchyard/http';
-import { CloseCode, type Logger } from '@switchyard/protocol';
+import { createJwtAuthority, type JwtAuthority, type JwtAuthorityOptions } from '@switchyard/auth';
+import { CloseCode, type Logger, type TokenAuthority } from '@switchyard/protocol';
 import { hubMetrics } from './metrics.ts';
 import type { MqttMode } from './mqtt-mode.ts';
 import { appRoutes } from './routes.ts';
@@ -23,6 +24,13 @@ export interface StartOptions {
   readonly hub?: HubOptions;
   /** Checks credentials on every announce (the hub's `authenticate` service). @default none */
   readonly authenticate?: Authenticate;
+  /**
+   * Require a JWT on every connection (docs/security.md): the key source and required claims.
+   * Checked at startup; a configuration that cannot work throws `AuthConfigError`. @default none
+   */
+  readonly jwt?: JwtAuthorityOptions;
+  /** Require tokens verified by this authority instead (takes precedence over `jwt`). */
+  readonly tokens?: TokenAuthority;
   readonly allowedOrigins?: readonly string[];
   /** The transports to run. @default every one: ws, socket.io, sse, mqtt */
   readonly transports?: readonly TransportName[];
@@ -65,12 +73,29 @@ function loggerFor(logger: Pino, component: string): Logger {
   return (level, message, fields) => child[level](fields ?? {}, message);
 }
 
+function isJwtAuthority(tokens: TokenAuthority | undefined): tokens is JwtAuthority {
+  return tokens !== undefined && 'stats' in tokens && 'describe' in tokens;
+}
+
+function jwtStats(tokens: TokenAuthority | undefined) {
+  return isJwtAuthority(tokens) ? () => tokens.stats() : undefined;
+}
+
+/** What `/healthz` says about authentication. */
+function describeAuth(tokens: TokenAuthority | undefined): string {
+  if (!tokens) return 'none';
+  return isJwtAuthority(tokens) ? `jwt: ${tokens.describe}` : 'tokens';
+}
+
 /** Starts the server and resolves once it listens. */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ name: 'switchyard' });
+  const tokens: TokenAuthority | undefined =
+    options.tokens ?? (options.jwt && createJwtAuthority(options.jwt));
   const hub = createHub(options.hub, {
     log: loggerFor(logger, 'hub'),
     ...(options.authenticate && { authenticate: options.authenticate }),
+    ...(tokens && { tokens }),
   });
   hub.on('room:created', (room) => logger.debug({ room }, 'room created'));
   hub.on('room:destroyed', (room) => logger.debug({ room }, 'room destroyed'));
@@ -80,6 +105,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const host = options.host ?? '127.0.0.1';
   const halves = transportHalves(options.transports ?? TRANSPORT_NAMES, {
     ...(options.allowedOrigins && { allowedOrigins: options.allowedOrigins }),
+    ...(tokens && { tokens }),
     mqtt: {
       mode: options.mqtt ?? 'off',
       host,
@@ -90,7 +116,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const http = createServer({ connectionsCheckingInterval: 1000 });
   const transports = await serveTransports(http, hub.accept, halves, {
     log: (transport) => loggerFor(logger, transport),
-    fallback: appRoutes({ hub, halves, metrics: hubMetrics(hub), version: VERSION }),
+    fallback: appRoutes({
+      hub,
+      halves,
+      metrics: hubMetrics(hub, jwtStats(tokens)),
+      version: VERSION,
+      auth: describeAuth(tokens),
+    }),
   });
 
   try {
@@ -115,6 +147,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       port: address.port,
       transports: halves.map((half) => half.transport),
       served: halves.map((half) => half.describe()),
+      auth: describeAuth(tokens),
     },
     'switchyard listening',
   );

@@ -3,7 +3,7 @@
  * `--transports` (env `SWITCHYARD_TRANSPORTS`) picks which of them a deployment runs.
  */
 import type { HttpServerHalf } from '@switchyard/http';
-import type { OriginPolicy } from '@switchyard/protocol';
+import type { OriginPolicy, TokenAuthority } from '@switchyard/protocol';
 import { socketIoServer } from '@switchyard/transport-socketio/server';
 import { sseServer } from '@switchyard/transport-sse/server';
 import { webSocketServer } from '@switchyard/transport-ws/server';
@@ -12,14 +12,17 @@ import { mqttHalf, type MqttModeOptions } from './mqtt-mode.ts';
 /** What every half is built from. */
 export interface TransportSettings {
   readonly allowedOrigins?: OriginPolicy;
+  /** Verifies tokens where a half refuses before the hub sees a pipe (SSE 401, MQTT CONNACK). */
+  readonly tokens?: TokenAuthority;
   readonly mqtt: MqttModeOptions;
 }
 
 const FACTORIES = {
   ws: (settings: TransportSettings) => webSocketServer(origins(settings)),
   'socket.io': (settings: TransportSettings) => socketIoServer(origins(settings)),
-  sse: (settings: TransportSettings) => sseServer(origins(settings)),
-  mqtt: (settings: TransportSettings) => mqttHalf({ ...settings.mqtt, ...origins(settings) }),
+  sse: (settings: TransportSettings) => sseServer({ ...origins(settings), ...tokens(settings) }),
+  mqtt: (settings: TransportSettings) =>
+    mqttHalf({ ...settings.mqtt, ...origins(settings), ...tokens(settings) }),
 } satisfies Record<string, (settings: TransportSettings) => HttpServerHalf | undefined>;
 
 /** A transport the server can run. */
@@ -39,6 +42,10 @@ export function transportHalves(
   settings: TransportSettings,
 ): HttpServerHalf[] {
   return names.flatMap((name) => FACTORIES[name](settings) ?? []);
+}
+
+function tokens(settings: TransportSettings): { tokens?: TokenAuthority } {
+  return settings.tokens ? { tokens: settings.tokens } : {};
 }
 
 function origins(settings: TransportSettings): { allowedOrigins?: OriginPolicy } {

@@ -7,7 +7,7 @@
 import {
   CloseCode,
   grantRefuses,
-  LIMITS,
+  verifyToken,
   type Clock,
   type TokenAuthority,
   type TokenGrant,
@@ -107,19 +107,8 @@ export class Credentials {
 
   /** Verifies and then applies `then`, synchronously when the authority answers at once. */
   private decide(token: string, then: (verdict: TokenVerdict) => boolean): Decision {
-    if (token.length > LIMITS.maxTokenLength)
-      return then({
-        ok: false,
-        reason: `tokens are limited to ${LIMITS.maxTokenLength} characters`,
-      });
-    let verdict: TokenVerdict | Promise<TokenVerdict>;
-    try {
-      verdict = this.authority.verify(token);
-    } catch (error) {
-      verdict = { ok: false, reason: String(error) };
-    }
-    if (!(verdict instanceof Promise)) return then(verdict);
-    return verdict.then(then, (error: unknown) => then({ ok: false, reason: String(error) }));
+    const verdict = verifyToken(this.authority, token);
+    return verdict instanceof Promise ? verdict.then(then) : then(verdict);
   }
 
   private valid(

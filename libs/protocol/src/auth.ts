@@ -3,6 +3,7 @@
  * where a client's token comes from. An authority (`@switchyard/auth` for JWT) turns a token into
  * a grant; the hub enforces it. Pure: no verification happens here.
  */
+import { LIMITS } from './limits.ts';
 
 /** What a verified token allows. */
 export interface TokenGrant {
@@ -28,6 +29,25 @@ export interface TokenAuthority {
    * per-message token costs a lookup on the hot path, not a signature check.
    */
   verify(token: string): TokenVerdict | Promise<TokenVerdict>;
+}
+
+/**
+ * Asks `authority` about `token`, refusing an oversized token unread and turning a throw or a
+ * rejection into a refusal, so every caller (the hub, a server half, a broker) gets a verdict.
+ */
+export function verifyToken(
+  authority: TokenAuthority,
+  token: string,
+): TokenVerdict | Promise<TokenVerdict> {
+  if (token.length > LIMITS.maxTokenLength)
+    return { ok: false, reason: `tokens are limited to ${LIMITS.maxTokenLength} characters` };
+  const refusal = (error: unknown): TokenVerdict => ({ ok: false, reason: String(error) });
+  try {
+    const verdict = authority.verify(token);
+    return verdict instanceof Promise ? verdict.catch(refusal) : verdict;
+  } catch (error) {
+    return refusal(error);
+  }
 }
 
 /** Whether a `rooms` entry admits `room`: equal, or a prefix pattern ending in `*`. */
@@ -57,4 +77,40 @@ export async function resolveToken(source: TokenSource | undefined): Promise<str
   if (typeof token !== 'string' || token.length === 0)
     throw new TypeError('the token provider must return a non-empty string');
   return token;
+}
+
+/**
+ * How a browser sends a token without putting it in a URL: WebSocket subprotocols
+ * `['switchyard', 'bearer.<token>']`; the server selects `switchyard` and never echoes the token.
+ */
+export const BEARER_SUBPROTOCOL_PREFIX = 'bearer.';
+/** The subprotocol a Switchyard WebSocket server selects when a client offers it. */
+export const SWITCHYARD_SUBPROTOCOL = 'switchyard';
+
+/** The token in a `Sec-WebSocket-Protocol` list (`switchyard, bearer.<token>`), if any. */
+export function bearerSubprotocolToken(header: string | undefined): string | undefined {
+  if (header === undefined || !header.includes(BEARER_SUBPROTOCOL_PREFIX)) return undefined;
+  for (const entry of header.split(',')) {
+    const protocol = entry.trim();
+    if (protocol.startsWith(BEARER_SUBPROTOCOL_PREFIX))
+      return protocol.slice(BEARER_SUBPROTOCOL_PREFIX.length);
+  }
+  return undefined;
+}
+
+/**
+ * The `exp` of a JWT in milliseconds since the epoch, read without verifying (a client plans its
+ * refresh with it; only servers verify). Undefined for anything that is not a JWT with `exp`.
+ */
+export function tokenExpiry(token: string): number | undefined {
+  const payload = token.split('.')[1];
+  if (payload === undefined) return undefined;
+  try {
+    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
+    const claims: unknown = JSON.parse(atob(base64));
+    const exp = (claims as { exp?: unknown } | null)?.exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }

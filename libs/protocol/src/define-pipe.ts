@@ -35,6 +35,9 @@ type MessageListener = (message: string) => void;
 type UnreadableListener = (what: string) => void;
 type CloseListener = (info: CloseInfo) => void;
 
+/** Messages held for a pipe nobody listens to yet. */
+const EARLY_LIMIT = 64;
+
 class DefinedPipe implements Pipe, PipeHandle {
   private state: State = 'open';
   private closeInfo: CloseInfo | undefined = undefined;
@@ -43,6 +46,12 @@ class DefinedPipe implements Pipe, PipeHandle {
   private closeListeners: CloseListener[] = [];
   // rarely used: created on first subscription, not per pipe
   private unreadableListeners: UnreadableListener[] | undefined = undefined;
+  /**
+   * Messages that arrived before anyone listened: a server's first frame (an `/error
+   * unauthorized` right after the handshake) can arrive in the same tick as the open, before
+   * the caller's `await` resumes. Held for the first listener, bounded.
+   */
+  private early: string[] | undefined = undefined;
 
   constructor(
     readonly transport: string,
@@ -79,6 +88,11 @@ class DefinedPipe implements Pipe, PipeHandle {
 
   onMessage(listener: MessageListener): () => void {
     this.messageListeners.push(listener);
+    const early = this.early;
+    if (early) {
+      this.early = undefined;
+      for (const message of early) listener(message);
+    }
     return () => {
       this.messageListeners = this.messageListeners.filter((l) => l !== listener);
     };
@@ -105,6 +119,11 @@ class DefinedPipe implements Pipe, PipeHandle {
   receive(message: string): void {
     if (this.state !== 'open') return;
     const listeners = this.messageListeners;
+    if (listeners.length === 0) {
+      const early = (this.early ??= []);
+      if (early.length < EARLY_LIMIT) early.push(message);
+      return;
+    }
     if (listeners.length === 1) listeners[0]!(message);
     else for (const listener of [...listeners]) listener(message);
   }
@@ -119,6 +138,7 @@ class DefinedPipe implements Pipe, PipeHandle {
     const local = info.local ?? this.state === 'closing';
     this.state = 'closed';
     this.closeInfo = { ...info, local };
+    // `early` is kept: what arrived before the close still reaches a listener that subscribes now
     this.messageListeners = [];
     this.unreadableListeners = undefined;
     const listeners = this.closeListeners;

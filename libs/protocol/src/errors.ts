@@ -36,7 +36,7 @@ export interface ErrorPayload extends ErrorDetails {
 
 /** A protocol-level error with a stable wire `code`. */
 export class SignallingError extends Error {
-  override readonly name = 'SignallingError';
+  override readonly name: string = 'SignallingError';
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -48,6 +48,28 @@ export class SignallingError extends Error {
   /** The payload to put on the wire. */
   toPayload(): ErrorPayload {
     return { ...this.details, code: this.code, message: this.message };
+  }
+}
+
+/**
+ * The server refused the credentials (docs/protocol.md §4.7): an `/error unauthorized`, close
+ * code 4001, an SSE 401 or an MQTT CONNACK "not authorized". Reconnecting with the same token
+ * would only repeat it.
+ */
+export class UnauthorizedError extends SignallingError {
+  override readonly name: string = 'UnauthorizedError';
+  declare readonly code: 'unauthorized';
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('unauthorized', message, details);
+  }
+}
+
+/** The token is valid but does not allow this room or id; the connection stays open (§4.7). */
+export class ForbiddenError extends SignallingError {
+  override readonly name: string = 'ForbiddenError';
+  declare readonly code: 'forbidden';
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('forbidden', message, details);
   }
 }
 
@@ -100,6 +122,8 @@ export function errorFromPayload(payload: unknown): SignallingError {
   }
   const { code, message, ...details } = payload as Record<string, unknown>;
   const text = typeof message === 'string' ? message : 'server error';
+  if (code === 'unauthorized') return new UnauthorizedError(text, details);
+  if (code === 'forbidden') return new ForbiddenError(text, details);
   return isErrorCode(code)
     ? new SignallingError(code, text, details)
     : new SignallingError('malformed', text, { ...details, receivedCode: code });

@@ -12,7 +12,7 @@ import {
   type ErrorCode,
   type Logger,
   type Pipe,
-  type SignallingError,
+  SignallingError,
 } from '@switchyard/protocol';
 import { ReconnectStoppedError } from './errors.ts';
 import { createOneShotTimer } from './one-shot-timer.ts';
@@ -108,6 +108,13 @@ export function createConnection(setup: ConnectionSetup): Connection {
       if (!transition('disconnected')) return;
       // emitted as the connector rejected, so listeners can tell a timeout from a refusal
       events.emit('error', error instanceof Error ? error : new Error(String(error)));
+      // an SSE 401 or an MQTT CONNACK refusal: the same credentials would only be refused again
+      if (error instanceof SignallingError && FINAL_ERROR_CODES.has(error.code)) {
+        const stopped = new ReconnectStoppedError({ refusal: error.code });
+        log('warn', stopped.message);
+        events.emit('error', stopped);
+        return;
+      }
       scheduleReconnect();
       return;
     }

@@ -20,6 +20,7 @@ import { defaultAttributes, generateId } from './environment.ts';
 import { createReceiver } from './inbound.ts';
 import { createOfflineQueue } from './offline-queue.ts';
 import { createOneShotTimer } from './one-shot-timer.ts';
+import { createTokenKeeper } from './token-keeper.ts';
 import type {
   PeerData,
   PeerRecord,
@@ -64,8 +65,17 @@ export function createSignaller(
     events.emit('error', error);
   });
 
+  const token = createTokenKeeper(options.token, clock, () => sendAnnounce());
+  /** A renewable token is fetched afresh before every connect. */
+  const connect: Connector = token.renewable
+    ? async (open) => {
+        await token.refresh();
+        return connector(open);
+      }
+    : connector;
+
   const connection = createConnection({
-    connector,
+    connector: connect,
     clock,
     log,
     reconnect: options.reconnect ?? true,
@@ -83,8 +93,13 @@ export function createSignaller(
     onOpen,
   });
 
+  /** The announce on the wire: the attributes and, if there is one, the token (§4.7). */
   function announceFrame(): string {
-    return announceMessage(me, attributes);
+    const current = token.current;
+    return announceMessage(
+      me,
+      current === undefined ? attributes : { ...attributes, token: current },
+    );
   }
 
   /** Sends now if connected, else queues for the next connection (and asks for one). */
@@ -106,13 +121,23 @@ export function createSignaller(
     announced = true;
     events.emit('local:announce', { ...attributes } as PeerData);
     // offline, the announce is not queued: the next connection re-announces the latest attributes
-    if (connection.state === 'connected') write(announceFrame());
-    else connection.connectOnDemand();
+    if (connection.state !== 'connected') return connection.connectOnDemand();
+    if (!token.renewable) return write(announceFrame());
+    token.refresh().then(
+      () => {
+        if (connection.state === 'connected') write(announceFrame());
+      },
+      (error: unknown) => {
+        log('warn', 'the token provider failed', { error: String(error) });
+        events.emit('error', error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   }
 
   function leave(): void {
     if (connection.state === 'closed') return;
     announceTimer.cancel();
+    token.stop();
     connection.close(leaveMessage(myId, dialect));
     queue.clear();
   }

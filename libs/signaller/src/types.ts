@@ -7,6 +7,7 @@ import type {
   Logger,
   RoomInfo,
   SignallingError,
+  TokenSource,
 } from '@switchyard/protocol';
 import type { OfflineQueueFullError, ReconnectStoppedError } from './errors.ts';
 
@@ -97,6 +98,13 @@ export interface SignallerOptions {
   readonly autoreply?: boolean;
   /** Messages kept while offline; the oldest is dropped (with an `error` event) past it. @default 1000 */
   readonly queueLimit?: number;
+  /**
+   * A credential sent as the announce attribute `token` (docs/protocol.md §4.7; the hub strips
+   * it before relaying). A function is called before every (re)connect and re-announce, and,
+   * for a JWT with `exp`, again shortly before it expires, with a re-announce, so the
+   * connection is never closed for an expired token. @default none
+   */
+  readonly token?: TokenSource;
 }
 
 /**

@@ -39,3 +39,4 @@ export {
   type BrowserPageOptions,
 } from './browser.ts';
 export { openBrowserBridge, sharedBrowserBridge, type BrowserBridge } from './browser-bridge.ts';
+export { describeAuthentication, type AuthServer, type AuthTransport } from './auth-suite.ts';

@@ -8,9 +8,11 @@ import {
   ConnectRefusedError,
   definePipe,
   openWithin,
+  resolveToken,
   type CloseInfo,
   type Connector,
   type Pipe,
+  type TokenSource,
 } from '@switchyard/protocol';
 import { CLOSE_EVENT, PROBE_EVENT, SIGNAL_EVENT } from './events.ts';
 
@@ -19,8 +21,11 @@ export type EngineTransport = 'websocket' | 'polling' | 'webtransport';
 
 /** Options of {@link socketIoConnector}. */
 export interface SocketIoConnectorOptions {
-  /** Credential sent as `auth.token` in the Socket.IO handshake. */
-  readonly token?: string;
+  /**
+   * A credential sent as `auth.token` in the Socket.IO handshake (docs/protocol.md §4.7): a
+   * string, or a function called before every (re)connect.
+   */
+  readonly token?: TokenSource;
   /** Endpoint path on the server. @default '/socket.io' */
   readonly path?: string;
   /** engine.io transports in the order tried; each later one is a fallback. @default ['websocket', 'polling'] */
@@ -53,12 +58,14 @@ function answerProbe(...args: unknown[]): void {
  */
 export function socketIoConnector(url: string, options: SocketIoConnectorOptions = {}): Connector {
   const origin = new URL(url).origin;
-  return ({ signal } = {}) => open(origin, options, signal);
+  return async ({ signal } = {}) =>
+    open(origin, options, await resolveToken(options.token), signal);
 }
 
 function open(
   origin: string,
   options: SocketIoConnectorOptions,
+  token: string | undefined,
   signal?: AbortSignal,
 ): Promise<Pipe> {
   const timeoutMs = options.openTimeoutMs ?? 10_000;
@@ -71,7 +78,7 @@ function open(
       tryAllTransports: true,
       // openWithin owns the deadline; socket.io's own would race it with a vaguer error
       timeout: timeoutMs + 1000,
-      ...(options.token !== undefined && { auth: { token: options.token } }),
+      ...(token !== undefined && { auth: { token } }),
     });
     let requested: Partial<CloseInfo> | undefined; // by pipe.close() here
     let announced: Partial<CloseInfo> | undefined; // by the server's close event

@@ -3,11 +3,15 @@
  * (browsers, Node ≥ 22), else `ws`. URLs map like messenger-ws: `http:` → `ws:`, `https:` → `wss:`.
  */
 import {
+  BEARER_SUBPROTOCOL_PREFIX,
   ConnectRefusedError,
   definePipe,
   openWithin,
+  resolveToken,
+  SWITCHYARD_SUBPROTOCOL,
   type Connector,
   type Pipe,
+  type TokenSource,
 } from '@switchyard/protocol';
 import { closeSafely } from './close-code.ts';
 
@@ -26,12 +30,23 @@ export interface WebSocketLike {
 }
 
 /** A WebSocket constructor (the global one, or `ws`). */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export type WebSocketConstructor = new (
+  url: string,
+  protocols?: string | string[],
+) => WebSocketLike;
 
 /** Options of {@link webSocketConnector}. */
 export interface WebSocketConnectorOptions {
-  /** Credential sent as the `token` query parameter. */
-  readonly token?: string;
+  /**
+   * A credential (docs/protocol.md §4.7): a string, or a function called before every
+   * (re)connect so that each attempt carries a fresh token.
+   */
+  readonly token?: TokenSource;
+  /**
+   * Where the token goes: `protocol` offers the subprotocols `switchyard` and `bearer.<token>`
+   * (kept out of URLs and access logs), `query` adds `?token=`. @default 'protocol'
+   */
+  readonly tokenIn?: 'protocol' | 'query';
   /** The WebSocket implementation. @default globalThis.WebSocket, else `ws` */
   readonly WebSocket?: WebSocketConstructor;
   /** Give up opening one endpoint after this long. @default 10000 */
@@ -47,6 +62,13 @@ export interface WebSocketConnectorOptions {
 export function toWebSocketUrl(url: string, token?: string): string {
   const target = new URL(url.replace(/^http(s?):/i, 'ws$1:'));
   if (token !== undefined) target.searchParams.set('token', token);
+  return target.toString();
+}
+
+function withoutToken(url: string): string {
+  if (!url.includes('token=')) return url;
+  const target = new URL(url);
+  target.searchParams.delete('token');
   return target.toString();
 }
 
@@ -70,16 +92,21 @@ export function webSocketConnector(
   url: string,
   options: WebSocketConnectorOptions = {},
 ): Connector {
-  const targets = endpointUrls(url, options.endpoints).map((target) =>
-    toWebSocketUrl(target, options.token),
-  );
+  const endpoints = endpointUrls(url, options.endpoints);
+  const inQuery = options.tokenIn === 'query';
   return async ({ signal } = {}) => {
     const Ctor = await resolveConstructor(options.WebSocket);
+    const token = await resolveToken(options.token);
+    const protocols =
+      token !== undefined && !inQuery
+        ? [SWITCHYARD_SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX + token]
+        : undefined;
     const failures: Error[] = [];
-    for (const target of targets) {
+    for (const endpoint of endpoints) {
       signal?.throwIfAborted();
+      const target = toWebSocketUrl(endpoint, inQuery ? token : undefined);
       try {
-        return await open(Ctor, target, options.openTimeoutMs ?? 10_000, signal);
+        return await open(Ctor, target, protocols, options.openTimeoutMs ?? 10_000, signal);
       } catch (error) {
         if (signal?.aborted) throw error;
         failures.push(error as Error);
@@ -95,11 +122,14 @@ export function webSocketConnector(
 function open(
   Ctor: WebSocketConstructor,
   target: string,
+  protocols: string[] | undefined,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<Pipe> {
-  return openWithin<Pipe>({ target, timeoutMs, signal }, (attempt) => {
-    const socket = new Ctor(target);
+  // errors name the URL without its token: messages end up in logs
+  const label = withoutToken(target);
+  return openWithin<Pipe>({ target: label, timeoutMs, signal }, (attempt) => {
+    const socket = protocols ? new Ctor(target, protocols) : new Ctor(target);
     const handle = definePipe('ws', {
       send: (message) => socket.send(message),
       close: (code, reason) => closeSafely(socket, code, reason),
@@ -115,11 +145,11 @@ function open(
       if (typeof event.data === 'string') handle.receive(event.data);
     });
     socket.addEventListener('error', () =>
-      attempt.reject(new ConnectRefusedError(target, 'socket error')),
+      attempt.reject(new ConnectRefusedError(label, 'socket error')),
     );
     socket.addEventListener('close', (event) => {
       if (!connected)
-        return attempt.reject(new ConnectRefusedError(target, `closed with ${event.code}`));
+        return attempt.reject(new ConnectRefusedError(label, `closed with ${event.code}`));
       handle.closed({ code: event.code, reason: event.reason });
     });
     return () => closeSafely(socket);

@@ -7,6 +7,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
+  BEARER_SUBPROTOCOL_PREFIX,
+  bearerSubprotocolToken,
+  SWITCHYARD_SUBPROTOCOL,
   CloseCode,
   definePipe,
   originAllowed,
@@ -108,6 +111,12 @@ export function webSocketServer(options: WebSocketServerOptions = {}): WebSocket
     noServer: true,
     maxPayload: options.maxPayload ?? 256 * 1024,
     perMessageDeflate: false,
+    // a token offered as `bearer.<token>` (browsers cannot set headers) must never be echoed
+    handleProtocols: (offered) =>
+      offered.has(SWITCHYARD_SUBPROTOCOL)
+        ? SWITCHYARD_SUBPROTOCOL
+        : ([...offered].find((protocol) => !protocol.startsWith(BEARER_SUBPROTOCOL_PREFIX)) ??
+          false),
   });
   const answered = new WeakSet<WebSocket>();
   let accept: Accept | undefined;
@@ -158,7 +167,9 @@ export function webSocketServer(options: WebSocketServerOptions = {}): WebSocket
         return refuseUpgrade(socket, 403, 'Forbidden origin');
       socket.on('error', () => socket.destroy());
       // read what the hub needs now: a closure over `request` would keep it alive per socket
-      const context = requestContext('ws', request, queryToken(request));
+      const token =
+        bearerSubprotocolToken(request.headers['sec-websocket-protocol']) ?? queryToken(request);
+      const context = requestContext('ws', request, token);
       wss.handleUpgrade(request, socket, head, (ws) => wire(ws, socket, context));
     },
     get connections() {

@@ -10,7 +10,7 @@ import { createServer, type AddressInfo, type Server as TcpServer, type Socket }
 import type { Duplex } from 'node:stream';
 import { Aedes } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { LIMITS } from '@switchyard/protocol';
+import { LIMITS, type TokenAuthority } from '@switchyard/protocol';
 import { watchPacketSizes } from './packet-limit.ts';
 import { applyDevicePolicy } from './policy.ts';
 import { expireDormantSessions } from './sessions.ts';
@@ -49,6 +49,13 @@ export interface EmbeddedBrokerOptions {
    * id (the topic rules trust client ids). @default every device with a valid client id
    */
   readonly authenticateDevice?: (device: DeviceCredentials) => boolean | Promise<boolean>;
+  /**
+   * A device's MQTT password must be a valid token (CONNACK "not authorized" otherwise); the
+   * bridge hands it to the hub with the device's pipe (docs/protocol.md §4.7). A device without
+   * a password may connect, and must then announce with a token. A live client id passes only
+   * to a connection of the same principal. Give it the hub's authority. @default none
+   */
+  readonly tokens?: TokenAuthority;
   /** Largest WebSocket frame. @default 256 KiB */
   readonly maxPayload?: number;
   /**
@@ -76,6 +83,8 @@ export interface EmbeddedBroker {
   readonly dormantSessions: number;
   /** Connections closed for a packet over `maxPacketBytes` (or a malformed length). */
   readonly packetsRefused: number;
+  /** The token a connected device presented as its password (with `tokens`), for the bridge. */
+  tokenOf(clientId: string): string | undefined;
   /** Serves one MQTT-over-WebSocket upgrade (the host routes them here). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Disconnects every client and stops listening. */
@@ -120,12 +129,14 @@ export async function startEmbeddedBroker(
     aedes.handle(stream, request as IncomingMessage);
   };
   let packetsRefused = 0;
-  const bridges = applyDevicePolicy(aedes, {
+  const policy = applyDevicePolicy(aedes, {
     prefix,
     bridgeUsername,
     secret: Buffer.from(bridgePassword),
     ...(options.authenticateDevice && { authenticateDevice: options.authenticateDevice }),
+    ...(options.tokens && { tokens: options.tokens }),
   });
+  const bridges = policy.bridges;
 
   const sessions = expireDormantSessions(aedes, options.sessionExpiryMs ?? 600_000, (client) =>
     bridges.has(client),
@@ -173,6 +184,7 @@ export async function startEmbeddedBroker(
     get packetsRefused() {
       return packetsRefused;
     },
+    tokenOf: policy.tokenOf,
     handleUpgrade(request, socket, head) {
       upgraded.add(socket);
       socket.once('close', () => upgraded.delete(socket));

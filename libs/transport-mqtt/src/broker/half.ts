@@ -64,6 +64,7 @@ export function embeddedMqtt(options: EmbeddedMqttOptions = {}): EmbeddedMqttHal
         username: broker.bridge.username,
         password: broker.bridge.password,
         log: host.log,
+        ...(options.tokens && { tokenOf: broker.tokenOf }),
       });
       try {
         await bridge.ready(options.readyTimeoutMs ?? 2000);

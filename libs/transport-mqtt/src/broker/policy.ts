@@ -5,6 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Aedes, AuthenticateError, Client } from 'aedes';
+import { verifyToken, type TokenAuthority } from '@switchyard/protocol';
 import { isValidClientId, Status } from '../shared/topics.ts';
 import type { DeviceCredentials } from './broker.ts';
 import { brokerRules, type Actor } from './rules.ts';
@@ -15,6 +16,15 @@ export interface DevicePolicyOptions {
   readonly bridgeUsername: string;
   readonly secret: Buffer;
   readonly authenticateDevice?: (device: DeviceCredentials) => boolean | Promise<boolean>;
+  /** Devices must present a valid token as their password (docs/protocol.md §4.7). */
+  readonly tokens?: TokenAuthority;
+}
+
+/** What the policy admitted: bridge clients, and each device's token and principal. */
+export interface DevicePolicy {
+  readonly bridges: WeakSet<Client>;
+  /** The token a live device connected with, for the bridge to hand the hub. */
+  tokenOf(clientId: string): string | undefined;
 }
 
 type ReturnCode = 2 | 4 | 5; // identifier rejected, bad user name or password, not authorised
@@ -31,8 +41,8 @@ function sameSecret(given: Buffer | undefined, expected: Buffer): boolean {
 
 const BRIDGE: Actor = { bridge: true };
 
-/** Installs the policy on `aedes`; returns the set of bridge clients it admitted. */
-export function applyDevicePolicy(aedes: Aedes, options: DevicePolicyOptions): WeakSet<Client> {
+/** Installs the policy on `aedes`. */
+export function applyDevicePolicy(aedes: Aedes, options: DevicePolicyOptions): DevicePolicy {
   const { prefix, bridgeUsername, secret } = options;
   const rules = brokerRules(prefix);
   const bridges = new WeakSet<Client>();
@@ -43,6 +53,8 @@ export function applyDevicePolicy(aedes: Aedes, options: DevicePolicyOptions): W
 
   /** Connected devices by client id (a device holds its id until its connection ends). */
   const live = new Map<string, Client>();
+  /** Tokens (and their principals) of admitted devices, by client; a WeakMap follows the client. */
+  const admitted = new WeakMap<Client, { token: string; principal: string }>();
   aedes.on('client', (client) => live.set(client.id, client));
   aedes.on('clientDisconnect', (client) => {
     if (live.get(client.id) === client) live.delete(client.id);
@@ -81,12 +93,26 @@ export function applyDevicePolicy(aedes: Aedes, options: DevicePolicyOptions): W
       return done(null, true);
     }
     if (client.id === bridgeUsername) return done(refusal(5, 'this client id is reserved'), false);
+    // MQTT lets a second CONNECT with a client id take the first's session; the topic rules
+    // trust client ids, so without credentials that would hand a live device to anyone
+    const holder = live.get(client.id);
+    const held = holder !== undefined && holder !== client && !holder.closed;
+    if (options.tokens) {
+      const token = password?.toString();
+      // without a token the device may still connect: its announce must then carry one (§4.7)
+      if (!token)
+        return done(held ? refusal(2, 'a live device holds this client id') : null, !held);
+      return void Promise.resolve(verifyToken(options.tokens, token)).then((verdict) => {
+        if (!verdict.ok) return done(refusal(5, `not authorised: ${verdict.reason}`), false);
+        // a live client id passes only to the same principal (docs/protocol.md §4.3)
+        if (held && admitted.get(holder)?.principal !== verdict.grant.principal)
+          return done(refusal(2, 'a live device of another principal holds this client id'), false);
+        admitted.set(client, { token, principal: verdict.grant.principal });
+        done(null, true);
+      });
+    }
     if (!options.authenticateDevice) {
-      // MQTT lets a second CONNECT with a client id take the first's session; the topic rules
-      // trust client ids, so without credentials that would hand a live device to anyone
-      const holder = live.get(client.id);
-      if (holder && holder !== client && !holder.closed)
-        return done(refusal(2, 'a live device holds this client id'), false);
+      if (held) return done(refusal(2, 'a live device holds this client id'), false);
       return done(null, true);
     }
     Promise.resolve(
@@ -113,5 +139,11 @@ export function applyDevicePolicy(aedes: Aedes, options: DevicePolicyOptions): W
     callback(null, rules.maySubscribe(actor(client), subscription.topic) ? subscription : null);
   };
 
-  return bridges;
+  return {
+    bridges,
+    tokenOf: (clientId) => {
+      const client = live.get(clientId);
+      return client && admitted.get(client)?.token;
+    },
+  };
 }

@@ -14,9 +14,12 @@ import {
   ConnectRefusedError,
   definePipe,
   openWithin,
+  resolveToken,
+  UnauthorizedError,
   type CloseInfo,
   type Connector,
   type Pipe,
+  type TokenSource,
 } from '@switchyard/protocol';
 import { slotPool, type Slot, type SlotPool } from './slots.ts';
 import { sendImmediately } from '../shared/no-delay.ts';
@@ -45,6 +48,12 @@ export interface MqttConnectorOptions {
   readonly prefix?: string;
   readonly username?: string;
   readonly password?: string;
+  /**
+   * A credential sent as the MQTT password (docs/protocol.md §4.7), for a broker that checks
+   * JWTs such as the embedded one: a string, or a function called before every (re)connect.
+   * Takes the place of `password`; the user name defaults to `jwt`.
+   */
+  readonly token?: TokenSource;
   /** MQTT keepalive: the broker publishes the Last Will 1.5× this long after the last packet. @default 30 */
   readonly keepaliveSeconds?: number;
   /** Give up opening a connection after this long. @default 10000 */
@@ -75,7 +84,15 @@ export function mqttConnector(url: string, options: MqttConnectorOptions = {}): 
     const slot = slots.acquire();
     try {
       await slot.settled;
-      return await open(url, slot, options, slots, signal);
+      const token = await resolveToken(options.token);
+      return await open(
+        url,
+        slot,
+        // MQTT 3.1.1 sends no password without a user name (§3.1.2.9)
+        token === undefined ? options : { username: 'jwt', ...options, password: token },
+        slots,
+        signal,
+      );
     } catch (error) {
       slots.release(slot);
       throw error;
@@ -182,9 +199,13 @@ function open(
       state = 'closed';
       attempt.reject(error);
     };
-    client.on('error', (error) =>
-      fail(new ConnectRefusedError(url, error.message, { cause: error })),
-    );
+    client.on('error', (error) => {
+      // CONNACK 4 (bad user name or password) and 5 (not authorised): final, like a 4001
+      const code = (error as Error & { code?: unknown }).code;
+      if (code === 4 || code === 5)
+        return fail(new UnauthorizedError(`the broker refused the connection: ${error.message}`));
+      fail(new ConnectRefusedError(url, error.message, { cause: error }));
+    });
     client.on('close', () => {
       if (state === 'opening') fail(new ConnectRefusedError(url, 'the connection closed'));
       else if (state === 'open')

@@ -49,6 +49,12 @@ export interface MqttBridgeOptions {
   readonly rejoinTimeoutMs?: number;
   /** Diagnostics. @default debug namespace `switchyard:mqtt` */
   readonly log?: Logger;
+  /**
+   * The token a device connected to the broker with, handed to the hub as the pipe's
+   * connect-time credential; the embedded broker's `tokenOf`. @default none: devices put
+   * their token in the announce
+   */
+  readonly tokenOf?: (clientId: string) => string | undefined;
 }
 
 /** Counters of a bridge. */
@@ -124,7 +130,11 @@ export function connectMqttBridge(accept: Accept, options: MqttBridgeOptions): M
     if (!device) {
       device = new Device(host, clientId, `${prefix}/down/${clientId}`);
       devices.set(clientId, device);
-      accept(device.handle.pipe, { transport: 'mqtt', credentials: { mqttClientId: clientId } });
+      const token = options.tokenOf?.(clientId);
+      accept(device.handle.pipe, {
+        transport: 'mqtt',
+        credentials: { mqttClientId: clientId, ...(token !== undefined && { token }) },
+      });
     }
     return device;
   }

@@ -9,9 +9,12 @@ import {
   ConnectRefusedError,
   definePipe,
   openWithin,
+  resolveToken,
+  UnauthorizedError,
   type Connector,
   type OpenAttempt,
   type Pipe,
+  type TokenSource,
 } from '@switchyard/protocol';
 import { parseEventId, SseEvent, type CloseNotice, type SessionInfo } from '../shared/wire.ts';
 import { Outbox, type FetchFunction } from './outbox.ts';
@@ -33,8 +36,12 @@ export type EventSourceConstructor = new (
 
 /** Options of {@link sseConnector}. */
 export interface SseConnectorOptions {
-  /** Credential sent as the `token` query parameter of the stream. */
-  readonly token?: string;
+  /**
+   * A credential sent as the `token` query parameter of the stream (docs/protocol.md §4.7): a
+   * string, or a function called before every (re)connect. A cookie works too, with
+   * `withCredentials` across origins.
+   */
+  readonly token?: TokenSource;
   /** Path of the server's SSE endpoint, appended to the URL. @default '/sse' */
   readonly path?: string;
   /** Send cookies cross-origin (the server must list the page's origin). @default false */
@@ -74,13 +81,15 @@ async function resolveEventSource(given?: EventSourceConstructor): Promise<Event
 
 /** A `Connector` that opens one SSE session per connection. */
 export function sseConnector(url: string, options: SseConnectorOptions = {}): Connector {
-  const stream = streamUrl(url, options.path, options.token);
+  // errors name the stream without its token: messages end up in logs
+  const label = streamUrl(url, options.path);
   return async ({ signal } = {}) => {
     signal?.throwIfAborted();
     const Ctor = await resolveEventSource(options.EventSource);
+    const stream = streamUrl(url, options.path, await resolveToken(options.token));
     return openWithin<Pipe>(
-      { target: stream, timeoutMs: options.openTimeoutMs ?? 10_000, signal },
-      (attempt) => open(Ctor, stream, options, attempt),
+      { target: label, timeoutMs: options.openTimeoutMs ?? 10_000, signal },
+      (attempt) => open(Ctor, stream, label, options, attempt),
     );
   };
 }
@@ -88,6 +97,7 @@ export function sseConnector(url: string, options: SseConnectorOptions = {}): Co
 function open(
   Ctor: EventSourceConstructor,
   stream: string,
+  label: string,
   options: SseConnectorOptions,
   attempt: OpenAttempt<Pipe>,
 ): () => void {
@@ -101,15 +111,18 @@ function open(
     try {
       info = JSON.parse(String(event.data)) as SessionInfo;
     } catch {
-      return attempt.reject(new ConnectRefusedError(stream, 'the session event is not JSON'));
+      return attempt.reject(new ConnectRefusedError(label, 'the session event is not JSON'));
     }
     attempt.resolve(wire(source, stream, info, options));
   });
   source.addEventListener('error', (event) => {
     if (attempt.settled) return;
     const detail = event as unknown as { code?: number; message?: string };
+    // a 401 is final: the same credentials would only be refused again (§4.7)
+    if (detail.code === 401)
+      return attempt.reject(new UnauthorizedError('the server refused the stream (HTTP 401)'));
     const why = detail.code ? `HTTP ${detail.code}` : (detail.message ?? 'stream error');
-    attempt.reject(new ConnectRefusedError(stream, why));
+    attempt.reject(new ConnectRefusedError(label, why));
   });
   return () => source.close();
 }

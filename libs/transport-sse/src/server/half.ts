@@ -16,8 +16,12 @@ import {
   errorMessage,
   LIMITS,
   silentLogger,
+  verifyToken,
   type Accept,
+  type ConnectionContext,
   type Logger,
+  type TokenAuthority,
+  type TokenVerdict,
   type OriginPolicy,
 } from '@switchyard/protocol';
 import {
@@ -43,6 +47,11 @@ export interface SseServerOptions {
   readonly allowedOrigins?: OriginPolicy;
   /** Cookie read as the credential token when the stream URL has no `token` query. @default 'switchyard_token' */
   readonly cookieName?: string;
+  /**
+   * Verifies the stream's token (query or cookie) before a session opens: an invalid one gets
+   * `401` (docs/protocol.md §4.7). Give it the hub's authority. @default none: the hub decides
+   */
+  readonly tokens?: TokenAuthority;
   /** Largest POST body in bytes; a larger one gets 413 and `/error frame-too-large`. @default 65536 */
   readonly maxBodyBytes?: number;
   /** Interval of the heartbeat comment on every stream. @default 15000 */
@@ -126,6 +135,26 @@ export function sseServer(options: SseServerOptions = {}): SseServerHalf {
     // the token comes from the `token` query, else from the cookie
     const token = query.get('token') ?? cookieValue(request.headers.cookie, cookieName);
     const context = requestContext('sse', request, token);
+    const verdict =
+      token !== undefined && options.tokens ? verifyToken(options.tokens, token) : undefined;
+    if (!(verdict instanceof Promise))
+      return startSession(request, response, cors, context, verdict);
+    void verdict.then((settled) => startSession(request, response, cors, context, settled));
+  }
+
+  function startSession(
+    request: IncomingMessage,
+    response: ServerResponse,
+    cors: Cors,
+    context: ConnectionContext,
+    verdict: TokenVerdict | undefined,
+  ): void {
+    if (verdict && !verdict.ok)
+      return reply(response, 401, `unauthorized: ${verdict.reason}`, {
+        ...cors,
+        'www-authenticate': 'Bearer error="invalid_token"',
+      });
+    if (closed || response.destroyed) return;
     const id = randomBytes(18).toString('base64url'); // 144 random bits
     const session = new SseSession(id, host);
     session.handle = definePipe('sse', session);
