@@ -46,18 +46,25 @@ export interface SpawnOptions {
   readonly cpuProfileDir?: string;
   /** Extra node flags for the server process (e.g. `--trace-gc`). */
   readonly nodeArgs?: readonly string[];
+  /** Extra `switchyard` arguments (Switchyard only), e.g. `['--jwt-secret', …]`. */
+  readonly serverArgs?: readonly string[];
 }
 
 /** Starts a server on a free loopback port and resolves once it listens. */
 export function spawnServer(kind: ServerKind, options: SpawnOptions = {}): Promise<ServerProcess> {
-  const nodeArgs = options.cpuProfileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]
-    : [];
+  const nodeArgs = [
+    ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+    ...(options.nodeArgs ?? []),
+  ];
   const args =
     kind === 'raw'
       ? [entryOf(kind), '0']
       : // the bench measures routing, so the per-connection rate limit is off (it would cap every sender at 100/s)
-        [entryOf(kind), '--port', '0', '--log-level', 'info', '--rate-limit', '0'];
+        [
+          entryOf(kind),
+          ...['--port', '0', '--log-level', 'info', '--rate-limit', '0'],
+          ...(options.serverArgs ?? []),
+        ];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
-import { waitUntil } from '@switchyard/testing';
+import { mintToken, TEST_JWT_SECRET, waitUntil } from '@switchyard/testing';
 import { originalSignaller, type OriginalSignaller } from './original-client.test-helper.ts';
 import { killServers, runSwitchyard, SWITCHYARD_MAIN } from './server-process.test-helper.ts';
 
@@ -164,5 +164,54 @@ describe('switchyard binary', () => {
     second.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     expect(await new Promise((resolve) => second.once('exit', resolve))).toBe(1);
     expect(stdout).toContain(`port ${port} on 127.0.0.1 is in use`);
+  });
+
+  it('--jwt-secret: a connection without a token gets 4001, one with a token joins; --help and /healthz show it', async () => {
+    const secret = TEST_JWT_SECRET;
+    const help = spawn(process.execPath, [main, '--help'], {
+      env: { ...process.env, SWITCHYARD_JWT_SECRET: secret },
+    });
+    spawned.push(help);
+    let text = '';
+    help.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    await new Promise((resolve) => help.once('exit', resolve));
+    expect(text).toMatch(/--jwt-secret <secret>[\s\S]*--jwt-jwks <url\|file>/);
+    expect(text).not.toContain(secret); // a default in --help would print the secret
+
+    const { port } = await run([], { SWITCHYARD_JWT_SECRET: secret });
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
+      auth: string;
+    };
+    expect(health.auth).toMatch(/^jwt: secret/);
+    const open = async (url: string) => {
+      const ws = new WebSocket(url);
+      sockets.push(ws);
+      const frames: string[] = [];
+      ws.on('message', (data) => frames.push(data.toString()));
+      await new Promise((resolve) => ws.once('open', resolve));
+      return { ws, frames };
+    };
+    const anonymous = await open(`ws://127.0.0.1:${port}/`);
+    const closed = new Promise<number>((resolve) =>
+      anonymous.ws.once('close', (code) => resolve(code)),
+    );
+    anonymous.ws.send('/announce|A|{"id":"A","room":"r"}');
+    expect(await closed).toBe(4001);
+    expect(anonymous.frames[0]).toMatch(/^\/error\|\{"code":"unauthorized"/);
+    const token = await mintToken({ sub: 'alice', rooms: ['r'] });
+    const member = await open(`ws://127.0.0.1:${port}/?token=${token}`);
+    member.ws.send('/announce|B|{"id":"B","room":"r"}');
+    await waitUntil(
+      () => member.frames.find((frame) => frame.startsWith('/roominfo|')),
+      'roominfo',
+    );
+    const refused = spawn(process.execPath, [main, '--port', '0', '--jwt-secret', 'short'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    spawned.push(refused);
+    let stderr = '';
+    refused.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await new Promise((resolve) => refused.once('exit', resolve))).toBe(2);
+    expect(stderr).toContain('at least 32 bytes');
   });
 });

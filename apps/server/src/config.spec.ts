@@ -69,4 +69,19 @@ describe('parseConfig', () => {
     expect(() => parseConfig([], { SWITCHYARD_PORT: 'x' })).toThrow(/port must be an integer/);
     expect(() => parseConfig(['--log-level', 'loud'], {})).toThrow();
   });
+
+  it('takes one JWT key source with its claims, from flags or env, and refuses two', () => {
+    expect(parseConfig([], {}).jwt).toBeUndefined();
+    expect(
+      parseConfig(['--jwt-audience', 'sy'], { SWITCHYARD_JWT_SECRET: 's'.repeat(32) }).jwt,
+    ).toEqual({ secret: 's'.repeat(32), audience: 'sy', clockToleranceSeconds: 5 });
+    expect(
+      parseConfig(['--jwt-jwks', 'https://idp.test/jwks.json', '--jwt-clock-tolerance', '0'], {})
+        .jwt,
+    ).toEqual({ jwks: 'https://idp.test/jwks.json', clockToleranceSeconds: 0 });
+    expect(() =>
+      parseConfig(['--jwt-public-key', 'k.pem'], { SWITCHYARD_JWT_SECRET: 's'.repeat(32) }),
+    ).toThrow(/one of --jwt-secret, --jwt-public-key and --jwt-jwks/);
+    expect(() => parseConfig(['--jwt-issuer', 'me'], {})).toThrow(/need a key/);
+  });
 });

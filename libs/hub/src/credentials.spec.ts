@@ -144,6 +144,27 @@ describe('token authentication (§4.7)', () => {
     expect(b.closedWith).toBeUndefined();
   });
 
+  it('checks a few new sender tokens per connection, then one a second: made-up tokens cost what bad frames do', async () => {
+    const b = await member('B', 'r', { sub: 'bob' });
+    const forged = (n: number) => mintToken({ sub: 'bob', n }, { secret: 'y'.repeat(40) });
+    for (let n = 0; n < 8; n++)
+      b.say(`/chat|${JSON.stringify({ id: 'B', token: await forged(n) })}|x`);
+    await hub.idle();
+    expect(b.take().map(codeOf)).toEqual([
+      ...Array<string>(5).fill('unauthorized'),
+      ...Array<string>(3).fill('rate-limited'),
+    ]);
+    clock.advance(1000);
+    b.say(`/chat|${JSON.stringify({ id: 'B', token: await forged(9) })}|x`);
+    await hub.idle();
+    expect(b.take().map(codeOf)).toEqual(['unauthorized']);
+    clock.advance(1000);
+    const own = await token({ sub: 'bob', n: 10 });
+    for (let n = 0; n < 20; n++) b.say(`/chat|${JSON.stringify({ id: 'B', token: own })}|${n}`);
+    await hub.idle();
+    expect(b.take()).toEqual([]); // one check, then the same token is a string compare
+  });
+
   it('lets the same principal take over a live id at once; another principal must wait for the probe', async () => {
     const first = await member('A', 'r', { sub: 'alice' });
     const again = await member('A', 'r', { sub: 'alice' });

@@ -21,6 +21,10 @@ import type { HubCounters } from './stats.ts';
 /** Longest single timer the runtime keeps (about 24.8 days); later expiries are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** New per-message tokens a connection may have checked at once, and then per second. */
+const CHECK_BURST = 5;
+const CHECKS_PER_SECOND = 1;
+
 /** A decision that may have to wait for a signature check. */
 type Decision = boolean | Promise<boolean>;
 
@@ -84,6 +88,19 @@ export class Credentials {
   message(connection: Connection, token: unknown): Decision {
     if (typeof token !== 'string')
       return this.refuseMessage(connection, 'the sender token must be a string');
+    const known = connection.senderToken;
+    if (known?.token === token) {
+      if (!this.expired(known.grant)) return true;
+      return this.refuseMessage(connection, 'the sender token expired');
+    }
+    // a new token costs a signature check: a few per connection, then one a second, so a flood of
+    // made-up tokens costs what a flood of bad frames does
+    if (!this.spendCheck(connection))
+      return this.refuseMessage(
+        connection,
+        'too many new sender tokens: reuse one',
+        'rate-limited',
+      );
     return this.decide(token, (verdict) => {
       if (!verdict.ok)
         return this.refuseMessage(connection, `invalid sender token: ${verdict.reason}`);
@@ -94,8 +111,23 @@ export class Credentials {
           connection,
           'the sender token names another principal than this connection',
         );
+      connection.senderToken = { token, grant: verdict.grant };
       return true;
     });
+  }
+
+  /** Takes one signature check from the connection's budget; false when it is spent. */
+  private spendCheck(connection: Connection): boolean {
+    const now = this.clock.now();
+    const budget = (connection.tokenChecks ??= { left: CHECK_BURST, at: now });
+    budget.left = Math.min(
+      CHECK_BURST,
+      budget.left + ((now - budget.at) / 1000) * CHECKS_PER_SECOND,
+    );
+    budget.at = now;
+    if (budget.left < 1) return false;
+    budget.left -= 1;
+    return true;
   }
 
   /** The connection closed: its expiry timer goes with it. */
@@ -161,8 +193,12 @@ export class Credentials {
     return false;
   }
 
-  private refuseMessage(connection: Connection, message: string): false {
-    this.outbound.error(connection, 'unauthorized', message);
+  private refuseMessage(
+    connection: Connection,
+    message: string,
+    code: 'unauthorized' | 'rate-limited' = 'unauthorized',
+  ): false {
+    this.outbound.error(connection, code, message);
     return false;
   }
 }

@@ -20,6 +20,10 @@ export interface Connection {
   grant?: TokenGrant;
   /** Closes the connection when its token expires. */
   expiryTimer?: unknown;
+  /** The last per-message token accepted, so repeating it costs a string compare. */
+  senderToken?: { readonly token: string; readonly grant: TokenGrant };
+  /** Signature checks left for new per-message tokens (credentials.ts). */
+  tokenChecks?: { left: number; at: number };
   member?: Member;
   readonly limiter?: RateLimiter;
   lastRateErrorAt: number;

@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectRefusedError, ConnectTimeoutError, SignallingError } from '@switchyard/protocol';
+import {
+  ConnectRefusedError,
+  ConnectTimeoutError,
+  SignallingError,
+  UnauthorizedError,
+} from '@switchyard/protocol';
 import { flushMicrotasks } from '@switchyard/test-kit';
 import { OfflineQueueFullError, ReconnectStoppedError } from './errors.ts';
 import { connected, leaveAll } from './fake-server.test-helper.ts';
@@ -59,10 +64,11 @@ describe('typed signaller errors', () => {
     await clock.advanceAsync(1000);
     expect(server.attempts).toBe(1);
     expect(errors.map((error) => error.constructor)).toEqual([
-      SignallingError,
+      UnauthorizedError,
       ReconnectStoppedError,
     ]);
-    expect(errors[0]).toMatchObject({ code: 'unauthorized' });
+    expect(errors[0]).toBeInstanceOf(SignallingError); // the typed error is still a SignallingError
+    expect(errors[0]).toMatchObject({ code: 'unauthorized', name: 'UnauthorizedError' });
     expect(errors[1]).toMatchObject({ code: 'reconnect-stopped', refusal: 'unauthorized' });
     expect((errors[1] as ReconnectStoppedError).closeCode).toBeUndefined();
   });
