@@ -4,8 +4,10 @@ import { pino } from 'pino';
 import { createSignaller } from '@switchyard/signaller';
 import {
   bundleForBrowser,
+  mintToken,
   nextEvent,
   openBrowserPage,
+  TEST_JWT_SECRET,
   type BrowserPage,
 } from '@switchyard/testing';
 import { webSocketConnector } from '@switchyard/transport-ws/client';
@@ -81,5 +83,51 @@ describe('in headless Chromium', () => {
     } finally {
       node.leave();
     }
+  });
+
+  it('a browser sends its JWT as a WebSocket subprotocol (kept out of the URL), fetched by a token function; a bad one is an UnauthorizedError', async () => {
+    await using secured = await startServer({
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      transports: ['ws'],
+      jwt: { secret: TEST_JWT_SECRET },
+    });
+    const good = await mintToken({ sub: 'browser-user', rooms: ['secure-*'] });
+    const outcome = await browser.page.evaluate(
+      async ({ url, good }) => {
+        const { createSignaller: create, webSocketConnector: connector } = (
+          globalThis as unknown as {
+            switchyard: {
+              createSignaller: typeof createSignaller;
+              webSocketConnector: typeof webSocketConnector;
+            };
+          }
+        ).switchyard;
+        let calls = 0;
+        const peer = create(
+          connector(url, {
+            token: async () => {
+              calls += 1;
+              return good;
+            },
+          }),
+          { id: 'secure-browser' },
+        );
+        const joined = new Promise<number>((resolve) =>
+          peer.once('roominfo', (info) => resolve(info.memberCount)),
+        );
+        peer.announce({ room: 'secure-room' });
+        const memberCount = await joined;
+        const refused = create(connector(url, { token: 'forged' }), { id: 'forged-browser' });
+        const error = await new Promise<string>((resolve) =>
+          refused.once('error', (e) => resolve(`${e.name} ${(e as { code?: string }).code}`)),
+        );
+        refused.leave();
+        return { memberCount, calls, error };
+      },
+      { url: secured.url, good },
+    );
+    expect(outcome).toEqual({ memberCount: 1, calls: 1, error: 'UnauthorizedError unauthorized' });
+    expect(secured.hub.roomMembers('secure-room')).toEqual(['secure-browser']);
   });
 });

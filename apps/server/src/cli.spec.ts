@@ -205,6 +205,17 @@ describe('switchyard binary', () => {
       () => member.frames.find((frame) => frame.startsWith('/roominfo|')),
       'roominfo',
     );
+    // the original rtc-signaller@6.3.0 authenticates with an announce attribute
+    const original = originalSignaller(`http://127.0.0.1:${port}`);
+    originals.push(original);
+    const joined = new Promise((resolve) => original.once('message:roominfo', resolve));
+    original.announce({ room: 'r', token: await mintToken({ sub: 'carol' }) });
+    expect(await joined).toEqual({ memberCount: 2 });
+    const relayed = await waitUntil(
+      () => member.frames.find((frame) => frame.startsWith('/announce|')),
+      'the original announce',
+    );
+    expect(relayed).not.toContain('token');
     const refused = spawn(process.execPath, [main, '--port', '0', '--jwt-secret', 'short'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -47,8 +47,8 @@ export interface StartOptions {
   readonly logger?: Pino;
 }
 
-/** A running server. */
-export interface RunningServer {
+/** A running server; `await using` closes it. */
+export interface RunningServer extends AsyncDisposable {
   readonly hub: Hub;
   readonly http: Server;
   readonly port: number;
@@ -153,22 +153,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   );
 
   let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      logger.info('shutting down');
+      hub.close(CloseCode.goingAway, 'server shutting down');
+      await transports.close(CloseCode.goingAway);
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      logger.info('stopped');
+    })());
   return {
     hub,
     http,
     port: address.port,
     url,
     transports,
-    close() {
-      closing ??= (async () => {
-        logger.info('shutting down');
-        hub.close(CloseCode.goingAway, 'server shutting down');
-        await transports.close(CloseCode.goingAway);
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
-        logger.info('stopped');
-      })();
-      return closing;
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

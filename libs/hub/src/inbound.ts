@@ -1,24 +1,18 @@
 /**
  * The inbound pipeline (docs/protocol.md §4.2), in order: size → `/` → rate → announce →
  * membership → sender → route. Routing reads only the header; payloads pass through as text.
- * Announces run one at a time per connection; what arrives meanwhile waits in a bounded backlog,
- * so each connection's messages keep their order.
+ * Announces and token checks run one at a time per connection; what arrives meanwhile waits in a
+ * bounded backlog, so each connection's messages keep their order.
  */
-import {
-  CloseCode,
-  fitsInBytes,
-  LIMITS,
-  parseHeader,
-  readSender,
-  stringifyJson,
-  type Header,
-} from '@switchyard/protocol';
+import { fitsInBytes, parseHeader, stringifyJson, type Header } from '@switchyard/protocol';
+import { admitRate, rateError } from './admission.ts';
 import { parseAnnounce } from './announce.ts';
 import type { HubCore } from './core.ts';
 import { checkDirected } from './directed.ts';
 import { Frame } from './frame.ts';
 import { join } from './join.ts';
 import type { Connection, Member } from './model.ts';
+import { checkSender } from './sender-check.ts';
 
 const ANNOUNCE = '/announce';
 const SLASH = 0x2f;
@@ -56,7 +50,7 @@ export class Inbound {
     if (message.charCodeAt(0) !== SLASH)
       return outbound.error(connection, 'not-a-command', 'a message must start with a /command');
     // 3. rate
-    if (connection.limiter && !this.admitRate(connection, message.length)) return;
+    if (connection.limiter && !admitRate(this.core, connection, message.length)) return;
 
     const header = parseHeader(message);
     const command = header.command;
@@ -75,26 +69,9 @@ export class Inbound {
         '/to needs a target, a command and a sender: /to|<target>|<command>|<sender>',
       );
     // 6. sender
-    const sender = header.sender;
-    if (sender === undefined)
-      return outbound.error(connection, 'malformed', `missing sender field: ${command}|<sender>|…`);
-    if (sender.length > LIMITS.maxSenderLength)
-      return outbound.error(
-        connection,
-        'malformed',
-        `the sender field is limited to ${LIMITS.maxSenderLength} characters`,
-      );
-    let token: unknown;
-    if (sender !== member.id && sender !== member.stamp.json) {
-      const read = readSender(sender);
-      if (read.id !== member.id)
-        return outbound.error(
-          connection,
-          'sender-mismatch',
-          `this connection speaks as ${stringifyJson(member.id)}`,
-        );
-      token = read.extra?.['token'];
-    }
+    const verdict = checkSender(header.sender, command, member.id, member.stamp);
+    if (!verdict.ok) return outbound.error(connection, verdict.code, verdict.reason);
+    const token = verdict.token;
     // a per-message token (§4.7) is checked here; the sender stamp strips it from what is relayed
     const credentials = this.core.credentials;
     if (token !== undefined && credentials) {
@@ -137,20 +114,20 @@ export class Inbound {
   }
 
   /**
-   * A message past the backlog of a pending announce is dropped, counted, charged to the rate
+   * A message past the backlog of a pending announce or token check is dropped, counted, charged to the rate
    * limit (so a flood still closes as abusive) and answered at most once a second.
    */
   private backlogFull(connection: Connection): void {
     const { counters, options } = this.core;
     counters.messagesIn += 1;
     counters.backlogOverflow += 1;
-    if (connection.limiter && !this.admitRate(connection)) return;
+    if (connection.limiter && !admitRate(this.core, connection)) return;
     const now = this.core.services.clock.now();
     rateError(
       this.core,
       connection,
       now,
-      'too many messages while the announce is pending',
+      'too many messages while an announce or a token check is pending',
       () => options.livenessTimeoutMs,
     );
   }
@@ -159,7 +136,7 @@ export class Inbound {
   unreadable(connection: Connection, what: string): void {
     if (connection.state === 'closed') return;
     this.core.counters.messagesIn += 1;
-    if (connection.limiter && !this.admitRate(connection)) return;
+    if (connection.limiter && !admitRate(this.core, connection)) return;
     this.core.outbound.error(connection, 'malformed', `${what} are not accepted: send UTF-8 text`);
   }
 
@@ -167,27 +144,6 @@ export class Inbound {
   idle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private admitRate(connection: Connection, size = 0): boolean {
-    const { clock, log } = this.core.services;
-    const { counters } = this.core;
-    const now = clock.now();
-    const limiter = connection.limiter!;
-    const verdict = limiter.take(now, size);
-    if (verdict === 'ok') return true;
-    counters.rateLimited += 1;
-    if (verdict === 'abusive') {
-      counters.abusive += 1;
-      log('warn', 'closing abusive connection', {
-        id: connection.id,
-        transport: connection.context.transport,
-      });
-      connection.pipe.close(CloseCode.policyViolation, 'rate limit exceeded');
-      return false;
-    }
-    rateError(this.core, connection, now, 'too many messages', () => limiter.retryAfterMs(now));
-    return false;
   }
 
   private announce(connection: Connection, message: string, header: Header): void {
@@ -232,17 +188,4 @@ export class Inbound {
       }
     }
   }
-}
-
-/** `/error rate-limited`, at most once a second per connection, whatever the reason. */
-function rateError(
-  core: HubCore,
-  connection: Connection,
-  now: number,
-  message: string,
-  retryAfterMs: () => number,
-): void {
-  if (now - connection.lastRateErrorAt < 1000) return;
-  connection.lastRateErrorAt = now;
-  core.outbound.error(connection, 'rate-limited', message, { retryAfterMs: retryAfterMs() });
 }

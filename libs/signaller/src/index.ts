@@ -25,4 +25,11 @@ export {
   type SignallerErrorCode,
 } from './errors.ts';
 export { defaultAttributes, generateId } from './environment.ts';
+// the server's refusals, re-exported so an app narrows `error` events from one import
+export {
+  ForbiddenError,
+  SignallingError,
+  UnauthorizedError,
+  type TokenSource,
+} from '@switchyard/protocol';
 export type * from './types.ts';
