@@ -179,13 +179,16 @@ export async function rawSsePeer(base: string, path = '/sse'): Promise<RawSsePee
     post(undefined);
   };
 
-  const stream = await openRawStream(`${base}${path}`, { accept: 'text/event-stream' }, (event) => {
+  // it asks for acknowledged heartbeats and never acknowledges one: a peer that reads what it
+  // is sent but answers no probe
+  const url = `${base}${path}?heartbeat=ack`;
+  const stream = await openRawStream(url, { accept: 'text/event-stream' }, (event) => {
     if (!reading) return;
     if (event.event === 'close') {
       closedWith((JSON.parse(event.data) as { code?: number }).code);
       return;
     }
-    if (event.event === 'session') return;
+    if (event.event === 'session' || event.event === 'ping') return;
     lastSeen = Math.max(lastSeen, seqOf(event.id) ?? 0);
     if (event.event === 'message') received.push(event.data);
     else if (event.event === 'json') received.push(JSON.parse(event.data) as string);
@@ -204,7 +207,7 @@ export async function rawSsePeer(base: string, path = '/sse'): Promise<RawSsePee
     stream,
     session,
     inbox: received,
-    answersProbes: true,
+    answersProbes: false,
     say: (message) => post(message, ++sent),
     sayUnreadable: () => post(new Uint8Array([0x2f, 0xff, 0xfe]), ++sent),
     kill: drop,

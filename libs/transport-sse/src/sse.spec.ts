@@ -9,7 +9,7 @@ import {
 } from '@switchyard/testing';
 import { sseConnector, streamUrl } from './client.ts';
 import { startSse, type FixtureOptions, type SseFixture } from './fixture.test-helper.ts';
-import { openRawStream, type RawEvent, type RawStream } from './raw-sse.test-helper.ts';
+import { openRawStream, rawSsePeer, type RawEvent, type RawStream } from './raw-sse.test-helper.ts';
 import { SETUP_RESUME_WINDOW_MS, sseSetup } from './setup.test-helper.ts';
 
 describeConformance('sse', sseSetup());
@@ -18,10 +18,6 @@ describePipeContract({
   setup: sseSetup(),
   // a killed peer's session waits out the resume window before the hub's grace window starts
   detectionMs: SETUP_RESUME_WINDOW_MS,
-  unsupported: {
-    liveness:
-      'SSE has no ping: isAlive is "a stream is attached", so a connected peer always answers (a dropped stream is resume.spec.ts)',
-  },
 });
 
 describe('sse transport specifics', () => {
@@ -47,6 +43,21 @@ describe('sse transport specifics', () => {
     fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain' }, ...init });
 
   const start = (options: FixtureOptions = {}) => startSse(options);
+
+  it('drops a silent peer in a quiet room after two unacknowledged heartbeats; the client half keeps its quiet session', async () => {
+    await using f = await start({ sse: { heartbeatMs: 100 } });
+    await using honest = await client(f, ['H', 'quiet']);
+    await using silent = await rawSsePeer(f.url);
+    silent.say('/announce|S|{"id":"S","room":"quiet"}');
+    await silent.inbox.next((message) => message.startsWith('/roominfo|'));
+    await honest.next((message) => message.startsWith('/announce|S|'));
+    // the silent peer reads every ping and acknowledges none, like a machine gone without a FIN
+    const leave = await honest.next((message) => message.startsWith('/leave|S|'), 3000);
+    expect(leave).toBe('/leave|S|{"id":"S"}');
+    await quietFor(1000); // ten more heartbeats: the honest client half acknowledges each
+    expect(f.hub.roomMembers('quiet')).toEqual(['H']);
+    expect(honest.closeInfo).toBeUndefined();
+  });
 
   it('builds the stream URL from a server URL, like the other connectors take it', () => {
     expect(streamUrl('http://127.0.0.1:3000')).toBe('http://127.0.0.1:3000/sse');

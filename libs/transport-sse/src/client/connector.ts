@@ -16,7 +16,14 @@ import {
   type Pipe,
   type TokenSource,
 } from '@switchyard/protocol';
-import { parseEventId, SseEvent, type CloseNotice, type SessionInfo } from '../shared/wire.ts';
+import {
+  HEARTBEAT_ACK,
+  HEARTBEAT_QUERY,
+  parseEventId,
+  SseEvent,
+  type CloseNotice,
+  type SessionInfo,
+} from '../shared/wire.ts';
 import { Outbox, type FetchFunction } from './outbox.ts';
 
 export type { FetchFunction } from './outbox.ts';
@@ -86,7 +93,10 @@ export function sseConnector(url: string, options: SseConnectorOptions = {}): Co
   return async ({ signal } = {}) => {
     signal?.throwIfAborted();
     const Ctor = await resolveEventSource(options.EventSource);
-    const stream = streamUrl(url, options.path, await resolveToken(options.token));
+    const target = new URL(streamUrl(url, options.path, await resolveToken(options.token)));
+    // acknowledged heartbeats: the server can tell this client from a silent one
+    target.searchParams.set(HEARTBEAT_QUERY, HEARTBEAT_ACK);
+    const stream = target.toString();
     return openWithin<Pipe>(
       { target: label, timeoutMs: options.openTimeoutMs ?? 10_000, signal },
       (attempt) => open(Ctor, stream, label, options, attempt),
@@ -183,6 +193,10 @@ function wire(
     if (seq !== undefined) outbox.received(seq);
   };
   source.addEventListener('message', (event) => deliver(event, String(event.data)));
+  source.addEventListener(SseEvent.ping, (event) => {
+    const seq = parseEventId(event.lastEventId)?.seq;
+    if (seq !== undefined) outbox.acknowledge(seq);
+  });
   source.addEventListener(SseEvent.json, (event) => {
     let message: unknown;
     try {

@@ -37,6 +37,8 @@ export class Outbox {
   /** Highest event seq received, and the highest one the server has been told about. */
   private lastSeen = 0;
   private lastAcked = 0;
+  /** A heartbeat asked for an acknowledgement. */
+  private ackDue = false;
 
   constructor(
     private readonly postUrl: string,
@@ -58,6 +60,13 @@ export class Outbox {
   /** An event with sequence `seq` arrived; acknowledges every `ackEvery` events. */
   received(seq: number): void {
     if (seq > this.lastSeen) this.lastSeen = seq;
+    this.pump();
+  }
+
+  /** A `ping` with sequence `seq` arrived: acknowledges it now, whatever `ackEvery` says. */
+  acknowledge(seq: number): void {
+    if (seq > this.lastSeen) this.lastSeen = seq;
+    this.ackDue = true;
     this.pump();
   }
 
@@ -84,7 +93,8 @@ export class Outbox {
   }
 
   private wantsAck(): boolean {
-    return this.lastSeen - this.lastAcked >= this.settings.ackEvery;
+    const unacked = this.lastSeen - this.lastAcked;
+    return unacked > 0 && (this.ackDue || unacked >= this.settings.ackEvery);
   }
 
   private pump(): void {
@@ -136,6 +146,7 @@ export class Outbox {
       }
       if (status >= 200 && status < 300) {
         if (ack > this.lastAcked) this.lastAcked = ack;
+        if (ack >= this.lastSeen) this.ackDue = false;
         return true;
       }
       if (REFUSED_IN_BAND.has(status)) return true;

@@ -31,7 +31,13 @@ import {
   requestContext,
   type HttpServerHalf,
 } from '@switchyard/http';
-import { parseEventId, parseSequence, sessionEvent } from '../shared/wire.ts';
+import {
+  HEARTBEAT_ACK,
+  HEARTBEAT_QUERY,
+  parseEventId,
+  parseSequence,
+  sessionEvent,
+} from '../shared/wire.ts';
 import { answerPreflight, corsHeaders } from './cors.ts';
 import { readBody } from './read-body.ts';
 import { SseSession, type SessionHost } from './session.ts';
@@ -78,6 +84,12 @@ export interface SseServerHalf extends HttpServerHalf {
 }
 
 type Cors = Record<string, string>;
+
+/** What a new stream asked for, kept while its token is verified. */
+interface Opening {
+  readonly context: ConnectionContext;
+  readonly acksHeartbeats: boolean;
+}
 
 const STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -134,19 +146,22 @@ export function sseServer(options: SseServerOptions = {}): SseServerHalf {
     }
     // the token comes from the `token` query, else from the cookie
     const token = query.get('token') ?? cookieValue(request.headers.cookie, cookieName);
-    const context = requestContext('sse', request, token);
+    const opening: Opening = {
+      context: requestContext('sse', request, token),
+      acksHeartbeats: query.get(HEARTBEAT_QUERY) === HEARTBEAT_ACK,
+    };
     const verdict =
       token !== undefined && options.tokens ? verifyToken(options.tokens, token) : undefined;
     if (!(verdict instanceof Promise))
-      return startSession(request, response, cors, context, verdict);
-    void verdict.then((settled) => startSession(request, response, cors, context, settled));
+      return startSession(request, response, cors, opening, verdict);
+    void verdict.then((settled) => startSession(request, response, cors, opening, settled));
   }
 
   function startSession(
     request: IncomingMessage,
     response: ServerResponse,
     cors: Cors,
-    context: ConnectionContext,
+    { context, acksHeartbeats }: Opening,
     verdict: TokenVerdict | undefined,
   ): void {
     if (verdict && !verdict.ok)
@@ -156,13 +171,18 @@ export function sseServer(options: SseServerOptions = {}): SseServerHalf {
       });
     if (closed || response.destroyed) return;
     const id = randomBytes(18).toString('base64url'); // 144 random bits
-    const session = new SseSession(id, host);
+    const session = new SseSession(id, host, acksHeartbeats);
     session.handle = definePipe('sse', session);
     sessions.set(id, session);
     startStream(request, response, cors);
-    response.write(
-      sessionEvent({ session: id, resumeWindowMs: host.resumeWindowMs, heartbeatMs }, retryMs),
-    );
+    const { resumeWindowMs } = host;
+    const info = {
+      session: id,
+      resumeWindowMs,
+      heartbeatMs,
+      ...(acksHeartbeats && { heartbeatAck: true }),
+    };
+    response.write(sessionEvent(info, retryMs));
     session.attach(response, 0);
     accept!(session.handle.pipe, context);
   }

@@ -8,8 +8,11 @@
  * is bounded; overflowing it closes the session (4008) instead of losing messages silently.
  */
 import type { ServerResponse } from 'node:http';
-import { CloseCode, type PipeHandle, type PipeOps } from '@switchyard/protocol';
-import { closeEvent, HEARTBEAT, messageEvent } from '../shared/wire.ts';
+import { CloseCode, probeWithin, type PipeHandle, type PipeOps } from '@switchyard/protocol';
+import { closeEvent, HEARTBEAT, messageEvent, pingEvent } from '../shared/wire.ts';
+
+/** Heartbeats a session with acknowledged heartbeats may leave unanswered before it is dropped. */
+const MISSED_PINGS = 2;
 
 /** What every session of one server shares: limits and the session table. */
 export interface SessionHost {
@@ -50,17 +53,28 @@ export class SseSession implements PipeOps {
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** The close event kept for a client that comes back after the session closed. */
   private finalEvent: string | undefined = undefined;
+  /** Sequence of the latest `ping`, and heartbeats in a row that found it unacknowledged. */
+  private pingSeq = 0;
+  private missedPings = 0;
+  /** Liveness probes waiting for an acknowledgement of their ping. */
+  private probes: { readonly seq: number; readonly settle: (alive: boolean) => void }[] = [];
 
+  /** `acksHeartbeats`: the client opened with `?heartbeat=ack` and acknowledges `ping` events. */
   constructor(
     readonly id: string,
     private readonly host: SessionHost,
+    readonly acksHeartbeats = false,
   ) {}
 
   // ---- PipeOps ---------------------------------------------------------------------------------
 
   send(message: string): void {
     if (this.state === 'closed') return;
-    const frame = messageEvent(this.id, this.seq + 1, message);
+    this.enqueue(messageEvent(this.id, this.seq + 1, message));
+  }
+
+  /** Buffers one sequenced event until it is acknowledged, and writes it if a stream is there. */
+  private enqueue(frame: string): void {
     const bytes = Buffer.byteLength(frame);
     if (
       this.replay.length >= this.host.replayLimit ||
@@ -91,9 +105,26 @@ export class SseSession implements PipeOps {
     return Math.max(this.unacked, this.response?.writableLength ?? 0);
   }
 
-  /** SSE has no ping: a session is alive while its stream is attached. */
-  isAlive(): Promise<boolean> {
-    return Promise.resolve(this.state === 'attached');
+  /**
+   * With acknowledged heartbeats: a `ping` now, alive once the client acknowledges it. Without:
+   * alive while a stream is attached (SSE itself has no ping).
+   */
+  isAlive(timeoutMs: number): Promise<boolean> {
+    if (this.state !== 'attached') return Promise.resolve(false);
+    if (!this.acksHeartbeats) return Promise.resolve(true);
+    const seq = this.ping();
+    return probeWithin(timeoutMs, (settle) => {
+      const probe = { seq, settle };
+      this.probes.push(probe);
+      return () => (this.probes = this.probes.filter((p) => p !== probe));
+    });
+  }
+
+  /** Sends a `ping` event; returns its sequence number. */
+  private ping(): number {
+    this.enqueue(pingEvent(this.id, this.seq + 1));
+    this.pingSeq = this.seq;
+    return this.seq;
   }
 
   // ---- streams ---------------------------------------------------------------------------------
@@ -156,6 +187,8 @@ export class SseSession implements PipeOps {
     this.replay.splice(0, count);
     for (const bytes of this.replayBytes.splice(0, count)) this.unacked -= bytes;
     this.acked = upTo;
+    if (upTo >= this.pingSeq) this.missedPings = 0;
+    for (const probe of this.probes.filter((p) => p.seq <= upTo)) probe.settle(true);
   }
 
   /** Whether a POST with client sequence `seq` is new (false for a retried duplicate). */
@@ -166,8 +199,21 @@ export class SseSession implements PipeOps {
     return true;
   }
 
+  /**
+   * Every `heartbeatMs`: a comment, or, with acknowledged heartbeats, a `ping`. A session whose
+   * pings go unacknowledged twice in a row is a silent peer (a machine gone without a FIN): it
+   * ends as a hard disconnect, and the hub's grace window starts.
+   */
   heartbeat(): void {
-    this.response?.write(HEARTBEAT);
+    if (!this.acksHeartbeats || this.state !== 'attached') {
+      this.response?.write(HEARTBEAT);
+      return;
+    }
+    if (this.pingSeq > this.acked && ++this.missedPings >= MISSED_PINGS) {
+      this.end({ code: CloseCode.abnormal, reason: 'heartbeats not acknowledged' }, false);
+      return;
+    }
+    this.ping();
   }
 
   /**

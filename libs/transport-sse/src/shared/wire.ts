@@ -11,7 +11,17 @@ export const SseEvent = {
   json: 'json',
   /** The server closed the session (`CloseNotice`); do not reconnect. */
   close: 'close',
+  /**
+   * A heartbeat the client acknowledges (`?ack=` on an empty POST), sent instead of the comment
+   * to sessions opened with `?heartbeat=ack`: a session that leaves two unacknowledged is
+   * dropped, and the hub's liveness probe is one of these.
+   */
+  ping: 'ping',
 } as const;
+
+/** The stream query that asks for acknowledged heartbeats (`GET /sse?heartbeat=ack`). */
+export const HEARTBEAT_QUERY = 'heartbeat';
+export const HEARTBEAT_ACK = 'ack';
 
 /** Data of the `session` event. */
 export interface SessionInfo {
@@ -19,8 +29,10 @@ export interface SessionInfo {
   readonly session: string;
   /** How long the session waits for a dropped stream to come back. */
   readonly resumeWindowMs: number;
-  /** Interval of the heartbeat comments. */
+  /** Interval of the heartbeats. */
   readonly heartbeatMs: number;
+  /** True when the server sends `ping` events and expects them acknowledged. */
+  readonly heartbeatAck?: boolean;
 }
 
 /** Data of the `close` event: WebSocket close codes (docs/protocol.md §4.6). */
@@ -59,6 +71,11 @@ export function messageEvent(session: string, seq: number, message: string): str
 /** The first event of a new stream, with the reconnection delay for `EventSource`. */
 export function sessionEvent(info: SessionInfo, retryMs: number): string {
   return `retry: ${retryMs}\nevent: ${SseEvent.session}\nid: ${eventId(info.session, 0)}\ndata: ${JSON.stringify(info)}\n\n`;
+}
+
+/** A heartbeat to acknowledge; sequenced like messages, so `?ack=` covers it. */
+export function pingEvent(session: string, seq: number): string {
+  return `event: ${SseEvent.ping}\nid: ${eventId(session, seq)}\ndata: \n\n`;
 }
 
 /** The last event of a closed session. */
