@@ -9,35 +9,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { waitUntil } from '@switchyard/testing';
 import { killServers, runSwitchyard, type ServerProcess } from '../server-process.test-helper.ts';
+import { health, peer } from './live.test-helper.ts';
 
 /** RSS the attacks may add to the server, all of them together. */
 const RSS_BOUND = 160 * 1024 * 1024;
 
 afterAll(() => killServers());
-
-interface Health {
-  connections: number;
-  members: number;
-  closed: Record<string, number>;
-  transports: Record<string, number>;
-}
-
-const health = async (port: number) =>
-  (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Health;
-
-/** A WebSocket client that records what it reads. */
-async function peer(port: number, id: string, room: string) {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
-  const received: string[] = [];
-  ws.on('message', (data) => received.push(data.toString()));
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  ws.send(`/announce|${id}|${JSON.stringify({ id, room })}`);
-  await waitUntil(() => received.some((m) => m.startsWith('/roominfo|')), `${id} joined`);
-  return { ws, received };
-}
 
 /** An MQTT CONNECT header announcing 200 MiB: remaining length 100 × 128³ as a varint. */
 const HUGE_CONNECT = Buffer.from([0x10, 0x80, 0x80, 0x80, 0x64]);
