@@ -37,7 +37,9 @@ export type SourceState = PeerRecord | string | undefined;
 
 /**
  * What the `error` event carries. Narrow with `instanceof` or on `code`:
- * - `SignallingError`: an `/error` from the server, with its wire `code`;
+ * - `SignallingError`: an `/error` from the server, with its wire `code`; `unauthorized` and
+ *   `forbidden` arrive as its subclasses `UnauthorizedError` and `ForbiddenError` (docs/protocol.md
+ *   §4.7), and a connector rejects with `UnauthorizedError` for an SSE 401 or an MQTT refusal;
  * - `OfflineQueueFullError` (`'offline-queue-full'`) and `ReconnectStoppedError`
  *   (`'reconnect-stopped'`): raised by the signaller itself;
  * - anything else: the connector's failure as it rejected, unwrapped: usually a
