@@ -4,36 +4,16 @@
  * app run there: a `switchyard` server with JWT auth and peers on four transports. Nothing
  * from the monorepo is on that app's module path.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { installTarballs, pack, publicWorkspaces, run } from './packages.test-helper.ts';
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const folders: string[] = [];
 afterAll(async () => {
   for (const folder of folders) await rm(folder, { recursive: true, force: true });
 });
-
-/** The public workspaces, by path, from the root package's workspaces. */
-async function publicWorkspaces(): Promise<{ path: string; name: string }[]> {
-  const found: { path: string; name: string }[] = [];
-  for (const parent of ['libs', 'apps']) {
-    for (const entry of await readdir(join(ROOT, parent))) {
-      const path = join(parent, entry);
-      const manifest = JSON.parse(await readFile(join(ROOT, path, 'package.json'), 'utf8')) as {
-        name: string;
-        private?: boolean;
-      };
-      if (!manifest.private) found.push({ path, name: manifest.name });
-    }
-  }
-  return found;
-}
 
 const APP = `
 import { SignJWT } from 'jose';
@@ -73,22 +53,10 @@ describe('installable packages', () => {
     const app = await mkdtemp(join(tmpdir(), 'switchyard-app-'));
     folders.push(tarballs, app);
     const workspaces = await publicWorkspaces();
-    const packed = await run(
-      'npm',
-      [
-        'pack',
-        '--json',
-        '--pack-destination',
-        tarballs,
-        ...workspaces.flatMap((w) => ['-w', w.path]),
-      ],
-      { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
+    const manifests = await pack(
+      workspaces.map((w) => w.path),
+      tarballs,
     );
-    const manifests = JSON.parse(packed.stdout) as {
-      name: string;
-      filename: string;
-      files: { path: string }[];
-    }[];
     expect(manifests.map((m) => m.name).sort()).toEqual(workspaces.map((w) => w.name).sort());
     for (const manifest of manifests) {
       const paths = manifest.files.map((file) => file.path);
@@ -104,29 +72,12 @@ describe('installable packages', () => {
         );
       }
     }
-    await writeFile(
-      join(app, 'package.json'),
-      JSON.stringify({
-        name: 'tarball-app',
-        private: true,
-        type: 'module',
-        dependencies: {
-          ...Object.fromEntries(
-            manifests.map((m) => [m.name, `file:${join(tarballs, m.filename)}`]),
-          ),
-          jose: '6.2.18',
-          pino: '10.4.0',
-        },
-      }),
-    );
-    await run(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'],
-      {
-        cwd: app,
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
+    // a Node client of SSE brings its EventSource (an optional peer, kept out of browser installs)
+    await installTarballs(app, tarballs, manifests, {
+      jose: '6.2.18',
+      pino: '10.4.0',
+      eventsource: '4.1.1',
+    });
     await writeFile(join(app, 'app.mjs'), APP);
     const { stdout } = await run(process.execPath, ['app.mjs'], { cwd: app, timeout: 60_000 });
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({

@@ -13,6 +13,7 @@ import {
   type Pipe,
   type TokenSource,
 } from '@switchyard/protocol';
+import { loadWebSocket } from '#node-websocket';
 import { closeSafely } from './close-code.ts';
 
 /** The WHATWG WebSocket surface the client half uses. */
@@ -75,9 +76,7 @@ function withoutToken(url: string): string {
 async function resolveConstructor(given?: WebSocketConstructor): Promise<WebSocketConstructor> {
   if (given) return given;
   const native = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (native) return native;
-  const { WebSocket } = await import('ws');
-  return WebSocket as unknown as WebSocketConstructor;
+  return native ?? loadWebSocket();
 }
 
 /** URLs to try: each endpoint appended to the base without doubling the `/`, like messenger-ws. */

@@ -24,6 +24,7 @@ import {
   type CloseNotice,
   type SessionInfo,
 } from '../shared/wire.ts';
+import { loadEventSource } from '#node-eventsource';
 import { Outbox, type FetchFunction } from './outbox.ts';
 
 export type { FetchFunction } from './outbox.ts';
@@ -81,9 +82,7 @@ export function streamUrl(url: string, path = '/sse', token?: string): string {
 async function resolveEventSource(given?: EventSourceConstructor): Promise<EventSourceConstructor> {
   if (given) return given;
   const native = (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
-  if (native) return native;
-  const { EventSource } = await import('eventsource');
-  return EventSource as unknown as EventSourceConstructor;
+  return native ?? loadEventSource();
 }
 
 /** A `Connector` that opens one SSE session per connection. */
