@@ -130,4 +130,28 @@ describe('in headless Chromium', () => {
     expect(outcome).toEqual({ memberCount: 1, calls: 1, error: 'UnauthorizedError unauthorized' });
     expect(secured.hub.roomMembers('secure-room')).toEqual(['secure-browser']);
   });
+
+  it('a tab that navigates away says /leave on pagehide: the room hears it at once, not after the grace window', async () => {
+    const left = nextEvent(server.hub, 'peer:left', (peer) => peer.id === 'tab-peer', 10_000);
+    await browser.page.evaluate(async (url) => {
+      const { createSignaller: create, webSocketConnector: connector } = (
+        globalThis as unknown as {
+          switchyard: {
+            createSignaller: typeof createSignaller;
+            webSocketConnector: typeof webSocketConnector;
+          };
+        }
+      ).switchyard;
+      const peer = create(connector(url), { id: 'tab-peer' });
+      await new Promise<void>((resolve) => {
+        peer.once('roominfo', () => resolve());
+        peer.announce({ room: 'tabs' });
+      });
+    }, server.url);
+    expect(server.hub.roomMembers('tabs')).toEqual(['tab-peer']);
+    await browser.page.goto('about:blank');
+    const [event] = await left;
+    expect(event.reason).toBe('leave'); // a hard disconnect would say 'disconnect', 3 s later
+    await browser.page.goto(browser.origin);
+  });
 });

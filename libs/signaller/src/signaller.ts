@@ -134,7 +134,13 @@ export function createSignaller(
     );
   }
 
+  // a tab that closes says goodbye: otherwise the room waits out the grace window, as for a crash
+  const page = (options.leaveOnPageHide ?? true) ? pageEvents() : undefined;
+  const onPageHide = () => leave();
+  page?.addEventListener('pagehide', onPageHide);
+
   function leave(): void {
+    page?.removeEventListener('pagehide', onPageHide);
     if (connection.state === 'closed') return;
     announceTimer.cancel();
     token.stop();
@@ -176,4 +182,12 @@ export function createSignaller(
   };
   if (options.autoconnect ?? true) void connection.connect();
   return signaller;
+}
+
+/** The page's event target in a browser (a window, not a worker or Node), else undefined. */
+function pageEvents(): Pick<EventTarget, 'addEventListener' | 'removeEventListener'> | undefined {
+  const scope = globalThis as { window?: unknown; addEventListener?: unknown };
+  return scope.window === globalThis && typeof scope.addEventListener === 'function'
+    ? (globalThis as unknown as EventTarget)
+    : undefined;
 }

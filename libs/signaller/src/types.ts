@@ -98,6 +98,11 @@ export interface SignallerOptions {
   readonly announceDelay?: number;
   /** Answer a new peer's broadcast announce with a `/to` announce. @default true */
   readonly autoreply?: boolean;
+  /**
+   * In a browser, `leave()` on `pagehide` (a tab closed or navigated away), so the room sees
+   * `/leave` at once instead of after the server's grace window. @default true
+   */
+  readonly leaveOnPageHide?: boolean;
   /** Messages kept while offline; the oldest is dropped (with an `error` event) past it. @default 1000 */
   readonly queueLimit?: number;
   /**
