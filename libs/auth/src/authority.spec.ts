@@ -56,8 +56,12 @@ describe('createJwtAuthority', () => {
     expect(tokens.verify(bad)).toMatchObject({ ok: false });
     clock.advance(1001);
     expect(tokens.verify(bad)).toBeInstanceOf(Promise);
-    for (const sub of ['a', 'b', 'c']) await tokens.verify(await hs256({ sub }));
-    expect(tokens.stats().cached).toBe(2);
+    const admitted = await Promise.all(['a', 'b', 'c'].map((sub) => hs256({ sub })));
+    for (const token of admitted) await tokens.verify(token);
+    // two admits kept (the oldest went), and the refusal apart: junk cannot evict admits
+    expect(tokens.stats().cached).toBe(3);
+    expect(tokens.verify(admitted[0]!)).toBeInstanceOf(Promise);
+    expect(tokens.verify(admitted[2]!)).not.toBeInstanceOf(Promise);
   });
 
   it('refuses alg none, a missing sub, bad claims, expired tokens, another issuer or audience', async () => {

@@ -22,7 +22,7 @@ export interface JwtAuthorityOptions extends KeySource {
   readonly audience?: string | readonly string[];
   /** Leeway for `exp` and `nbf` against clock skew, in seconds. @default 5 */
   readonly clockToleranceSeconds?: number;
-  /** Verdicts kept. @default 10000 */
+  /** Admits kept (refusals: 1,000 at most, apart). @default 10000 */
   readonly cacheSize?: number;
   /** How long a refusal is remembered, in ms. @default 10000 */
   readonly refusalTtlMs?: number;
@@ -54,7 +54,7 @@ interface Entry {
   readonly until: number;
 }
 
-/** A grant that names no expiry is re-verified now and then, so key rotation applies. */
+/** Every admit is re-verified at least this often, so key rotation and removal apply. */
 const UNEXPIRING_TTL_MS = 10 * 60_000;
 
 /**
@@ -69,17 +69,23 @@ export function createJwtAuthority(options: JwtAuthorityOptions): JwtAuthority {
   const cacheSize = options.cacheSize ?? 10_000;
   const refusalTtlMs = options.refusalTtlMs ?? 10_000;
   const cache = new Map<string, Entry>();
+  const refusals = new Map<string, Entry>();
+  const refusalCacheSize = Math.min(1000, cacheSize);
   const inFlight = new Map<string, Promise<TokenVerdict>>();
   const counters = { verified: 0, refused: 0, cacheHits: 0 };
 
   function remember(token: string, verdict: TokenVerdict): TokenVerdict {
     const now = clock.now();
+    // an admit is decided again within 10 minutes, so a key removed from a JWKS stops admitting
     const until = verdict.ok
-      ? (verdict.grant.expiresAt ?? now + UNEXPIRING_TTL_MS)
+      ? Math.min(verdict.grant.expiresAt ?? Infinity, now + UNEXPIRING_TTL_MS)
       : now + refusalTtlMs;
+    // refusals have a small cache of their own: a flood of junk tokens cannot evict the admits
+    const store = verdict.ok ? cache : refusals;
+    const limit = verdict.ok ? cacheSize : refusalCacheSize;
     // a Map iterates in insertion order: the first key is the oldest entry
-    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
-    cache.set(token, { verdict, until });
+    if (store.size >= limit) store.delete(store.keys().next().value!);
+    store.set(token, { verdict, until });
     return verdict;
   }
 
@@ -104,7 +110,7 @@ export function createJwtAuthority(options: JwtAuthorityOptions): JwtAuthority {
   return {
     describe: keys.describe,
     verify(token) {
-      const entry = cache.get(token);
+      const entry = cache.get(token) ?? refusals.get(token);
       if (entry && entry.until > clock.now()) {
         counters.cacheHits += 1;
         return entry.verdict;
@@ -119,7 +125,7 @@ export function createJwtAuthority(options: JwtAuthorityOptions): JwtAuthority {
       }
       return pending;
     },
-    stats: () => ({ ...counters, cached: cache.size }),
+    stats: () => ({ ...counters, cached: cache.size + refusals.size }),
   };
 }
 

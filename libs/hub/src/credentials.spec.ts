@@ -177,6 +177,24 @@ describe('token authentication (§4.7)', () => {
     expect(again.probes).toBe(1);
   });
 
+  it('keeps a member in its grace window, and its queue, from another principal', async () => {
+    const tokens = createJwtAuthority({ secret: TEST_JWT_SECRET, clock, clockToleranceSeconds: 0 });
+    hub = createHub({ graceMs: 3000 }, { clock, tokens });
+    const b = await member('B', 'r', { sub: 'bob' });
+    const a = await member('A', 'r', { sub: 'alice' });
+    b.take();
+    a.drop(); // alice is in her grace window now
+    b.say('/to|A|/sdp|B|for-alice');
+    const mallory = connect(hub);
+    mallory.say(announce('A', 'r', { token: await token({ sub: 'mallory' }) }));
+    await hub.idle();
+    expect(codeOf(mallory.take()[0])).toBe('id-taken');
+    const back = connect(hub);
+    back.say(announce('A', 'r', { token: await token({ sub: 'alice', n: 2 }) }));
+    await hub.idle();
+    expect(back.take()).toEqual(['/roominfo|{"memberCount":2}', '/to|A|/sdp|{"id":"B"}|for-alice']);
+  });
+
   it('never relays a token, in either dialect', async () => {
     const spies: TestPeer[] = [await member('S', 'r', { sub: 'spy' })];
     const bare = connect(hub);

@@ -50,7 +50,7 @@ export function createHub(options: HubOptions = {}, services: HubServices = {}):
     core.credentials?.forget(connection);
     core.connections.delete(connection);
     core.events.emit('connection:closed', {
-      ...connection.context,
+      ...withoutCredentials(connection.context),
       ...(connection.id !== undefined && { id: connection.id }),
       ...(code !== undefined && { code }),
     });
@@ -79,7 +79,7 @@ export function createHub(options: HubOptions = {}, services: HubServices = {}):
       pipe.onMessage((message) => guard(core, () => inbound.handle(connection, message)));
       pipe.onUnreadable?.((what) => guard(core, () => inbound.unreadable(connection, what)));
       pipe.onClose((info) => closed(connection, info.code));
-      core.events.emit('connection:opened', full);
+      core.events.emit('connection:opened', withoutCredentials(full));
       // a connect-time token is verified before anything the connection sends is read
       const verifying = core.credentials?.connect(connection);
       if (verifying) inbound.hold(connection, verifying);
@@ -111,4 +111,11 @@ function guard(core: HubCore, handle: () => void): void {
   } catch (error) {
     core.services.log('warn', 'message handler threw', { error: String(error) });
   }
+}
+
+/** A context for operator events: credentials (tokens) never reach listeners and their logs. */
+function withoutCredentials(context: ConnectionContext): ConnectionContext {
+  if (context.credentials === undefined) return context;
+  const { credentials: _credentials, ...rest } = context;
+  return rest;
 }

@@ -42,6 +42,9 @@ export class Identity {
   async claim(connection: Connection, id: string, grant: (member: Member) => void): Promise<void> {
     const holder = this.byId.get(id);
     if (!holder || holder === connection.member) return grant(connection.member ?? this.create(id));
+    // a member of another principal (docs/protocol.md §4.7) is never handed over, nor its queue:
+    // the id is free again once that member has left, after its grace window
+    const foreign = holder.principal !== undefined && holder.principal !== connection.principal;
     const current = holder.connection;
     if (current && current !== connection) {
       const samePrincipal =
@@ -62,6 +65,14 @@ export class Identity {
         }
       }
       this.evict(current, id);
+    }
+    if (foreign) {
+      this.outbound.error(
+        connection,
+        'id-taken',
+        `${stringifyJson(id)} belongs to another principal until its grace window ends`,
+      );
+      return;
     }
     grant(holder);
   }
@@ -84,6 +95,7 @@ export class Identity {
     connection.member = member;
     member.connection = connection;
     member.transport = connection.context.transport;
+    member.principal = connection.principal;
     this.byId.set(member.id, member);
   }
 

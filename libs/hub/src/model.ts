@@ -41,6 +41,8 @@ export interface Member {
   connection?: Connection;
   /** The transport of its latest connection, for operator events after it is gone. */
   transport: string;
+  /** The principal of its latest connection: only the same principal may take it over. */
+  principal?: string | undefined;
   readonly stamp: SenderStamp;
   /** Set while the member is inside its grace window. */
   graceTimer?: unknown;

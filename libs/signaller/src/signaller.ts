@@ -65,7 +65,17 @@ export function createSignaller(
     events.emit('error', error);
   });
 
-  const token = createTokenKeeper(options.token, clock, () => sendAnnounce());
+  // a renewal re-announces only when the provider gave a new token: the same one again would
+  // re-announce on every renewal for nothing
+  const token = createTokenKeeper(options.token, clock, () => {
+    if (connection.state !== 'connected') return;
+    token.refresh().then(
+      (changed) => {
+        if (changed && connection.state === 'connected') write(announceFrame());
+      },
+      (error: unknown) => tokenFailed(error),
+    );
+  });
   /** A renewable token is fetched afresh before every connect. */
   const connect: Connector = token.renewable
     ? async (open) => {
@@ -127,11 +137,13 @@ export function createSignaller(
       () => {
         if (connection.state === 'connected') write(announceFrame());
       },
-      (error: unknown) => {
-        log('warn', 'the token provider failed', { error: String(error) });
-        events.emit('error', error instanceof Error ? error : new Error(String(error)));
-      },
+      (error: unknown) => tokenFailed(error),
     );
+  }
+
+  function tokenFailed(error: unknown): void {
+    log('warn', 'the token provider failed', { error: String(error) });
+    events.emit('error', error instanceof Error ? error : new Error(String(error)));
   }
 
   // a tab that closes says goodbye: otherwise the room waits out the grace window, as for a crash

@@ -9,6 +9,7 @@ import { createOneShotTimer } from './one-shot-timer.ts';
 
 /** Renew this long before `exp`: a minute, or a fifth of a short token's remaining life. */
 const RENEW_MARGIN_MS = 60_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Keeps the current token. */
 export interface TokenKeeper {
@@ -16,8 +17,8 @@ export interface TokenKeeper {
   readonly current: string | undefined;
   /** True when the source is a function, so a refresh may bring a new token. */
   readonly renewable: boolean;
-  /** Resolves the source again and plans the next renewal. */
-  refresh(): Promise<void>;
+  /** Resolves the source again and plans the next renewal; true when the token changed. */
+  refresh(): Promise<boolean>;
   stop(): void;
 }
 
@@ -36,7 +37,10 @@ export function createTokenKeeper(
     if (!renewable || expiresAt === undefined) return;
     const left = expiresAt - clock.now();
     if (left <= 0) return; // already expired: the next connect fetches another
-    renewal.start(left - Math.min(RENEW_MARGIN_MS, left / 5), onDue);
+    const due = left - Math.min(RENEW_MARGIN_MS, left / 5);
+    // timers fire at once past 2^31-1 ms (24.8 days): wait that long, then plan again
+    if (due > MAX_TIMER_MS) renewal.start(MAX_TIMER_MS, () => plan(token));
+    else renewal.start(due, onDue);
   }
 
   return {
@@ -45,9 +49,11 @@ export function createTokenKeeper(
     },
     renewable,
     async refresh() {
-      if (!renewable) return;
+      if (!renewable) return false;
+      const previous = current;
       current = await resolveToken(source);
       plan(current!);
+      return current !== previous;
     },
     stop: () => renewal.cancel(),
   };
