@@ -21,6 +21,8 @@ export interface Announce {
   readonly room: string;
   /** The `token` attribute, a credential (never relayed). */
   readonly token?: string;
+  /** A `token` key in a json sender field (checked like a per-message token, §4.7). */
+  readonly senderToken?: unknown;
   /** Every attribute but `token`. */
   readonly attributes: Readonly<Record<string, unknown>>;
   /** The dialect of the sender field, which fixes the connection's dialect on its first announce. */
@@ -101,6 +103,7 @@ export function parseAnnounce(message: string, header: Header): AnnounceVerdict 
       id,
       room,
       ...(token !== undefined && { token }),
+      ...(sender.extra?.['token'] !== undefined && { senderToken: sender.extra['token'] }),
       attributes,
       dialect: sender.dialect,
       relayText,

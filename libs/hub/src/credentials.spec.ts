@@ -177,6 +177,19 @@ describe('token authentication (§4.7)', () => {
     expect(again.probes).toBe(1);
   });
 
+  it('checks a token in an announce sender field like a per-message token', async () => {
+    const jwt = await token({ sub: 'dora', exp: inSeconds(10) });
+    const d = connect(hub, { credentials: { token: jwt } });
+    const foreign = await token({ sub: 'eve' });
+    d.say(`/announce|${JSON.stringify({ id: 'D', token: foreign })}|{"id":"D","room":"r"}`);
+    await hub.idle();
+    expect(d.take().map(codeOf)).toEqual(['unauthorized']);
+    expect(hub.roomMembers('r')).toEqual([]);
+    d.say(`/announce|${JSON.stringify({ id: 'D', token: jwt })}|{"id":"D","room":"r"}`);
+    await hub.idle();
+    expect(d.take()).toEqual(['/roominfo|{"memberCount":1}']);
+  });
+
   it('keeps a member in its grace window, and its queue, from another principal', async () => {
     const tokens = createJwtAuthority({ secret: TEST_JWT_SECRET, clock, clockToleranceSeconds: 0 });
     hub = createHub({ graceMs: 3000 }, { clock, tokens });

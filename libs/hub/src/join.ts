@@ -23,6 +23,10 @@ export async function join(core: HubCore, connection: Connection, announce: Anno
   if (credentials) {
     const admitted = await credentials.announce(connection, announce);
     if (!admitted || connection.state === 'closed') return;
+    // a token in the announce's own sender field must name the principal too
+    if (announce.senderToken !== undefined) {
+      if (!(await credentials.message(connection, announce.senderToken))) return;
+    }
   }
   const authenticate = core.services.authenticate;
   if (authenticate) {
