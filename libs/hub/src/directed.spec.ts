@@ -47,8 +47,8 @@ describe('what /to may carry (docs/protocol.md §4.2 step 7)', () => {
     const json = await join(hub, 'J', 'r', 'json');
     bare.take();
     mallory.say('/leave|M|{"id":"J","extra":1}');
-    expect(bare.take()).toEqual(['/leave|M|{"id":"M"}']);
-    expect(json.take()).toEqual(['/leave|{"id":"M"}|{"id":"M"}']);
+    expect(bare.take()).toEqual(['/leave|M|{"id":"M","reason":"leave"}']);
+    expect(json.take()).toEqual(['/leave|{"id":"M"}|{"id":"M","reason":"leave"}']);
     expect(hub.roomMembers('r')).toEqual(['B', 'J']);
   });
 

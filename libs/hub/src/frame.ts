@@ -10,6 +10,7 @@ import {
   senderField,
   type Dialect,
   type Header,
+  type LeaveReason,
 } from '@switchyard/protocol';
 
 /** A sender field per dialect, computed once per member. */
@@ -38,9 +39,9 @@ export class Frame {
     return (this.json ??= replaceSender(this.text, this.header, this.sender.json));
   }
 
-  /** The server's `/leave` for a member that is gone. */
-  static leave(id: string, stamp: SenderStamp): Frame {
-    const text = leaveMessage(id, 'bare');
+  /** The server's `/leave` for a member that is gone, with why (docs/protocol.md §4.2 step 8). */
+  static leave(id: string, stamp: SenderStamp, reason: LeaveReason): Frame {
+    const text = leaveMessage(id, 'bare', reason);
     return new Frame(text, parseHeader(text), stamp);
   }
 }

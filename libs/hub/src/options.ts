@@ -8,6 +8,7 @@ import {
   systemClock,
   type Clock,
   type ConnectionContext,
+  type LeaveReason,
   type Logger,
   type TokenAuthority,
 } from '@switchyard/protocol';
@@ -118,8 +119,8 @@ export function resolveServices(services: HubServices): ResolvedServices {
   };
 }
 
-/** Why a peer left its room. */
-export type LeaveReason = 'leave' | 'disconnect' | 'moved' | 'replaced' | 'shutdown';
+/** Why a peer left its room: the reason its `/leave` carries too. */
+export type { LeaveReason };
 
 /** A peer as operator events report it. */
 export interface PeerEvent {

@@ -55,7 +55,8 @@ export class Rooms {
     const room = member.room;
     if (!room.members.delete(member)) return;
     this.events.emit('peer:left', { ...peerEvent(member), reason });
-    if (announceLeave) this.outbound.broadcast(room, member, Frame.leave(member.id, member.stamp));
+    if (announceLeave)
+      this.outbound.broadcast(room, member, Frame.leave(member.id, member.stamp, reason));
     if (room.members.size === 0) {
       this.byName.delete(room.name);
       this.events.emit('room:destroyed', room.name);

@@ -16,9 +16,20 @@ export function toMessage(target: string, inner: string): string {
   return `/to|${target}|${inner}`;
 }
 
-/** `/leave|<sender>|{"id":"<id>"}` in the given dialect. */
-export function leaveMessage(id: string, dialect: Dialect): string {
-  return `/leave|${senderField(id, dialect)}|${stringifyJson({ id })}`;
+/**
+ * Why the server says a peer left (docs/protocol.md §4.2 step 8): it sent `/leave`, its grace
+ * window ended after a hard disconnect, it announced into another room, its id was taken over
+ * by a new connection, or the server shut down.
+ */
+export type LeaveReason = 'leave' | 'disconnect' | 'moved' | 'replaced' | 'shutdown';
+
+/**
+ * `/leave|<sender>|{"id":"<id>"}` in the given dialect; the server's own adds **[ext]**
+ * `"reason"`, which original clients ignore (they read `id`).
+ */
+export function leaveMessage(id: string, dialect: Dialect, reason?: LeaveReason): string {
+  const payload = reason === undefined ? { id } : { id, reason };
+  return `/leave|${senderField(id, dialect)}|${stringifyJson(payload)}`;
 }
 
 /** Room details a server sends the announcer. Extra keys are an extension original clients ignore. */

@@ -76,6 +76,9 @@ describe('sender dialects', () => {
   it('builds server messages in each dialect', () => {
     expect(leaveMessage('A', 'bare')).toBe('/leave|A|{"id":"A"}');
     expect(leaveMessage('A', 'json')).toBe('/leave|{"id":"A"}|{"id":"A"}');
+    expect(leaveMessage('A', 'bare', 'disconnect')).toBe(
+      '/leave|A|{"id":"A","reason":"disconnect"}',
+    );
     expect(roomInfoMessage({ memberCount: 2 })).toBe('/roominfo|{"memberCount":2}');
     expect(errorMessage('rate-limited', 'slow down', { retryAfterMs: 10 })).toBe(
       '/error|{"retryAfterMs":10,"code":"rate-limited","message":"slow down"}',

@@ -58,7 +58,7 @@ export function leaveAll(): void {
 }
 
 /** Remembers `signaller` for {@link leaveAll}. */
-export function track(signaller: Signaller): Signaller {
+export function track<S extends Signaller>(signaller: S): S {
   live.push(signaller);
   return signaller;
 }

@@ -73,7 +73,7 @@ export function createReceiver(context: InboundContext): (message: string) => vo
     const senderId = raw.length > 1 ? readSender(raw[1]!).id : undefined;
     if (senderId === myId) return;
     const payload = raw.slice(2).map(decodeField);
-    const source = (senderId !== undefined && peers.get(senderId)) || senderId;
+    const source = (senderId !== undefined && peers.get(senderId)) || { id: senderId ?? '' };
     if (!command.startsWith('/')) {
       events.emit('data', [command, ...payload], senderId, source, isDM);
       return;
@@ -86,9 +86,10 @@ export function createReceiver(context: InboundContext): (message: string) => vo
 
   function receiveAnnounce(data: unknown, senderId: string | undefined, isDM: boolean): void {
     if (data === null || typeof data !== 'object') return;
-    const peerData = data as PeerData;
-    if (peerData.id === undefined || peerData.id === null) return;
-    const peerId = String(peerData.id);
+    const announced = data as { readonly id?: unknown };
+    if (announced.id === undefined || announced.id === null) return;
+    const peerId = String(announced.id);
+    const peerData = { ...data, id: peerId } as PeerData;
     if (peerId === myId) return;
     const filter = { allow: true, ...peerData };
     events.emit('peer:filter', peerId, filter);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { SignallingError } from '@switchyard/protocol';
 import { flushMicrotasks, ManualClock } from '@switchyard/test-kit';
 import { OfflineQueueFullError, ReconnectStoppedError } from './errors.ts';
@@ -140,7 +140,8 @@ describe('inbound processing (docs/conformance.md items 14–27)', () => {
     server.push('/foo|ME|self');
     server.push('/to|ME|/foo|bar');
     expect(raw).toEqual(['/foo|ME|self', '/to|ME|/foo|bar']);
-    expect(got).toEqual([['bar', '/to|ME|/foo|bar']]);
+    // an unknown sender is an object with only its id (rtc-signaller passed the bare string)
+    expect(got).toEqual([[{ id: 'bar' }, '/to|ME|/foo|bar']]);
     expect(got[0]).toHaveLength(2);
   });
 
@@ -158,7 +159,7 @@ describe('inbound processing (docs/conformance.md items 14–27)', () => {
     server.push('/to|ME|hello|P|4');
     expect(messages[0]!.slice(0, 3)).toEqual([{ a: 1 }, '5', 7]);
     expect((messages[0]![3] as { id: string }).id).toBe('P');
-    expect(messages[1]!.slice(0, 2)).toEqual(['x', 'Q']);
+    expect(messages[1]!.slice(0, 2)).toEqual(['x', { id: 'Q' }]);
     expect(data.map((args) => [args[0], args[1], args[3]])).toEqual([
       [['hello', 4, 5, 6], 'P', false],
       [['hello', 4], 'P', true],
@@ -283,5 +284,56 @@ describe('connection lifecycle (docs/conformance.md items 29–32, Q16, Q17)', (
   it('generates a 25-character id starting with c', () => {
     const signaller = createSignaller(fakeServer().connector, { autoconnect: false });
     expect(String(signaller.id)).toMatch(/^c[0-9a-z]{24}$/);
+  });
+});
+
+describe('typed messages and string ids', () => {
+  type Chat = { chat: [{ text: string }, number] };
+
+  it('types payloads from the message map; source.id is a string for known and unknown senders', async () => {
+    const server = fakeServer();
+    const signaller = track(
+      createSignaller<Chat>(
+        server.connector,
+        { id: 7, metadata: 'bare' },
+        { clock: new ManualClock() },
+      ),
+    );
+    await flushMicrotasks();
+    expectTypeOf(signaller.id).toEqualTypeOf<string>();
+    expect(signaller.id).toBe('7');
+    const seen: unknown[] = [];
+    signaller.on('message:chat', (message, seq, source, raw) => {
+      expectTypeOf(message.text).toEqualTypeOf<string>();
+      expectTypeOf(seq).toEqualTypeOf<number>();
+      expectTypeOf(source.id).toEqualTypeOf<string>();
+      seen.push([message.text, seq, source.id, source.data?.room, raw]);
+    });
+    signaller.on('peer:announce', (data) => seen.push(['announce', data.id]));
+    server.push('/chat|stranger|{"text":"hi"}|1');
+    server.push('/announce|5|{"id":5,"room":"r"}');
+    server.push('/chat|5|{"text":"yo"}|2');
+    expect(seen).toEqual([
+      ['hi', 1, 'stranger', undefined, '/chat|stranger|{"text":"hi"}|1'],
+      ['announce', '5'],
+      ['yo', 2, '5', 'r', '/chat|5|{"text":"yo"}|2'],
+    ]);
+    signaller.to('5').send('/chat', { text: 'typed' }, 3);
+    // @ts-expect-error the map says /chat takes { text } and a number
+    signaller.send('/chat', 'untyped');
+    signaller.send('/other', 'anything goes for commands outside the map');
+    expect(server.take().filter((frame) => frame.includes('chat'))).toEqual([
+      '/to|5|/chat|7|{"text":"typed"}|3',
+      '/chat|7|untyped',
+    ]);
+  });
+
+  it('hands the server /leave reason to message:leave listeners', async () => {
+    const { server, signaller } = await connected();
+    const reasons: (string | undefined)[] = [];
+    signaller.on('message:leave', (data, source) => reasons.push(`${source.id}:${data.reason}`));
+    server.push('/announce|P|{"id":"P","room":"r"}');
+    server.push('/leave|P|{"id":"P","reason":"disconnect"}');
+    expect(reasons).toEqual(['P:disconnect']);
   });
 });

@@ -13,6 +13,7 @@ import {
   systemClock,
   toMessage,
   type Connector,
+  type Emitter,
   type Pipe,
 } from '@switchyard/protocol';
 import { createConnection, defaultReconnectDelay } from './connection.ts';
@@ -22,8 +23,11 @@ import { createOfflineQueue } from './offline-queue.ts';
 import { createOneShotTimer } from './one-shot-timer.ts';
 import { createTokenKeeper } from './token-keeper.ts';
 import type {
+  MessageMap,
+  NoMessages,
   PeerData,
   PeerRecord,
+  Send,
   Signaller,
   SignallerEvents,
   SignallerOptions,
@@ -41,11 +45,11 @@ import type {
  * signaller.announce({ room: 'demo' });
  * ```
  */
-export function createSignaller(
+export function createSignaller<Messages extends MessageMap = NoMessages>(
   connector: Connector,
   options: SignallerOptions = {},
   services: SignallerServices = {},
-): Signaller {
+): Signaller<Messages> {
   const id = options.id ?? generateId();
   const myId = String(id);
   const dialect = options.metadata ?? 'json';
@@ -160,28 +164,31 @@ export function createSignaller(
     queue.clear();
   }
 
-  const signaller: Signaller = {
-    id,
+  // the listener types differ per message map; at run time every map is the same emitter
+  const typedEvents = events as unknown as Emitter<SignallerEvents<Messages>>;
+  const signaller: Signaller<Messages> = {
+    id: myId,
     attributes: attributes as PeerData,
     peers,
     get readyState() {
       return connection.state;
     },
-    on: events.on,
-    once: events.once,
-    off: events.off,
-    listenerCount: events.listenerCount,
+    on: typedEvents.on,
+    once: typedEvents.once,
+    off: typedEvents.off,
+    listenerCount: typedEvents.listenerCount,
     announce(data = {}) {
       Object.assign(attributes, data, { id });
       announceTimer.start(announceDelay, sendAnnounce);
     },
-    send(command, ...args) {
-      write(encodeMessage([command, me, ...args]));
-    },
+    send: ((command: string, ...args: unknown[]) =>
+      write(encodeMessage([command, me, ...args]))) as Send<Messages>,
     to(target) {
       return {
-        send: (command, ...args) =>
-          write(toMessage(String(target), encodeMessage([command, me, ...args]))),
+        send: ((command: string, ...args: unknown[]) =>
+          write(
+            toMessage(String(target), encodeMessage([command, me, ...args])),
+          )) as Send<Messages>,
       };
     },
     leave,

@@ -11,9 +11,12 @@ import type {
 } from '@switchyard/protocol';
 import type { OfflineQueueFullError, ReconnectStoppedError } from './errors.ts';
 
-/** Attributes a peer announces; `id` and `room` are set by the protocol, the rest is free. */
+/**
+ * Attributes a peer announces; `id` and `room` are set by the protocol, the rest is free. `id`
+ * is always a string here, also when the peer announced a number (rtc-signaller allowed both).
+ */
 export interface PeerData {
-  readonly id: string | number;
+  readonly id: string;
   readonly room?: string;
   readonly browser?: string;
   readonly browserVersion?: string;
@@ -32,8 +35,37 @@ export interface PeerRecord {
 /** `peer:filter` argument: set `allow` to false to ignore the peer. */
 export type PeerFilter = PeerData & { allow: boolean };
 
-/** The sender of a message as listeners see it: the peer record if known, else the raw id. */
-export type SourceState = PeerRecord | string | undefined;
+/** The sender of a message that announced nothing (yet): only its id is known. */
+export interface UnknownPeer {
+  readonly id: string;
+  readonly roleIdx?: undefined;
+  readonly data?: undefined;
+}
+
+/**
+ * The sender of a message as listeners see it: its peer record when it announced, else an
+ * object with only its `id`, so `source.id` is always a string (rtc-signaller passed the bare id
+ * for unknown senders). A message without a sender field has `id: ''`.
+ */
+export type MessageSource = PeerRecord | UnknownPeer;
+
+/** @deprecated the rtc-signaller name of {@link MessageSource}. */
+export type SourceState = MessageSource;
+
+/**
+ * Payload fields of an app's own commands, keyed by the command without its slash: with
+ * `{ hello: [{ from: string }] }`, `send('/hello', { from })` is checked and
+ * `on('message:hello', (payload, source) => …)` gets a typed `payload`.
+ */
+export type MessageMap = { readonly [command: string]: readonly unknown[] };
+
+/** The message map of a signaller without custom commands. */
+export type NoMessages = Record<never, never>;
+
+/** The listener of `message:<command>`: the decoded payload fields, the sender, the raw frame. */
+export type MessageListener<Payload extends readonly unknown[]> = (
+  ...args: [...payload: Payload, source: MessageSource, raw: string]
+) => void;
 
 /**
  * What the `error` event carries. Narrow with `instanceof` or on `code`:
@@ -56,8 +88,19 @@ export type SignallerError =
 /** Where the connection is; `closed` is final (after `leave()`). */
 export type ReadyState = 'disconnected' | 'connecting' | 'connected' | 'closed';
 
-/** Signaller events, named and shaped like rtc-signaller 6.x, plus the marked extensions. */
-export type SignallerEvents = {
+/**
+ * Signaller events, named and shaped like rtc-signaller 6.x, plus the marked extensions.
+ * `message:<command>` listeners of the commands in `Messages` are typed; any other
+ * `message:<command>` gets `unknown` fields.
+ */
+export type SignallerEvents<Messages extends MessageMap = NoMessages> = BaseEvents & {
+  [Command in keyof Messages & string as `message:${Command}`]: MessageListener<Messages[Command]>;
+} & {
+  [event: `message:${string}`]: (...args: unknown[]) => void;
+};
+
+/** The events every signaller has, whatever its message map. */
+export type BaseEvents = {
   connected: () => void;
   disconnected: () => void;
   /** Connection failures, offline-queue overflow, refusals and server `/error`s: see {@link SignallerError}. */
@@ -75,16 +118,26 @@ export type SignallerEvents = {
   data: (
     fields: unknown[],
     senderId: string | undefined,
-    source: SourceState,
+    source: MessageSource,
     isDM: boolean,
   ) => void;
-} & {
-  [event: `message:${string}`]: (...args: unknown[]) => void;
+  /** [ext] A `/leave` for a known peer; `reason` is the server's (docs/protocol.md §4.2), if any. */
+  'message:leave': (data: LeavePayload, source: MessageSource, raw: string) => void;
 };
+
+/** The payload of `/leave`: the id, and on the server's own `/leave` why the peer left. */
+export interface LeavePayload {
+  readonly id: string;
+  /** `leave`, `disconnect`, `moved`, `shutdown`, …; absent on a peer's own `/leave`. */
+  readonly reason?: string;
+}
 
 /** Options of {@link createSignaller}. */
 export interface SignallerOptions {
-  /** This peer's id. @default a random 25-character id starting with `c` */
+  /**
+   * This peer's id (a number is announced as given, as rtc-signaller did, and compared as its
+   * string). @default a random 25-character id starting with `c`
+   */
   readonly id?: string | number;
   /** How to write the sender field: `json` (`{"id":"A"}`) or `bare` (`A`, for rtc-switchboard 3.x). @default 'json' */
   readonly metadata?: 'json' | 'bare';
@@ -125,24 +178,45 @@ export interface SignallerServices {
   readonly log?: Logger;
 }
 
-/** The signaller: rtc-signaller 6.x API over any Switchyard `Connector`. */
-export interface Signaller extends Omit<Emitter<SignallerEvents>, 'emit'> {
-  readonly id: string | number;
+/** The command a typed `send` takes: `/<command>` of the app's message map. */
+type Command<Messages extends MessageMap> = `/${keyof Messages & string}`;
+/** The payload fields of `/<command>`. */
+type PayloadOf<Messages extends MessageMap, C extends string> = C extends `/${infer Name}`
+  ? Messages[Name]
+  : never;
+
+/** Sends one command, typed for the commands of the message map. */
+export interface Send<Messages extends MessageMap> {
+  <C extends Command<Messages>>(command: C, ...args: PayloadOf<Messages, C>): void;
+  /** Commands outside the map take any fields. */
+  <C extends string>(command: C extends Command<Messages> ? never : C, ...args: unknown[]): void;
+}
+
+/**
+ * The signaller: rtc-signaller 6.x API over any Switchyard `Connector`. `Messages` types the
+ * app's own commands (see {@link MessageMap}).
+ */
+export interface Signaller<Messages extends MessageMap = NoMessages> extends Omit<
+  Emitter<SignallerEvents<Messages>>,
+  'emit'
+> {
+  /** This peer's id, as a string. */
+  readonly id: string;
   readonly attributes: PeerData;
   readonly peers: Map<string, PeerRecord>;
   readonly readyState: ReadyState;
   /** Merge attributes (id cannot change) and announce them, debounced. */
   announce(data?: Record<string, unknown>): void;
   /** Broadcast `command|<me>|args…` to the room. */
-  send(command: string, ...args: unknown[]): void;
+  readonly send: Send<Messages>;
   /** Directed messages: `to(id).send('/sdp', offer)`. */
-  to(target: string | number): { send(command: string, ...args: unknown[]): void };
+  to(target: string): { readonly send: Send<Messages> };
   /** Send `/leave`, close, and stop reconnecting. */
   leave(): void;
   /** Same as `leave()`. */
   close(): void;
   /** True when this peer is the master for `peerId` (its id sorts first); undefined for unknown peers. */
-  isMaster(peerId: string | number): boolean | undefined;
+  isMaster(peerId: string): boolean | undefined;
   /** Connect now (after `autoconnect: false`, or to retry at once). */
   connect(): Promise<void>;
 }

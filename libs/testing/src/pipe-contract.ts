@@ -181,7 +181,7 @@ export function describePipeContract(transport: ContractTransport): void {
           (message) => message.startsWith('/leave|'),
           graceMs + (transport.detectionMs ?? 0) + 5000,
         );
-        expect(leave).toBe('/leave|V|{"id":"V"}');
+        expect(leave).toBe('/leave|V|{"id":"V","reason":"disconnect"}');
         expect(Date.now() - killedAt).toBeGreaterThanOrEqual(graceMs - 5);
         expect(m.hub.roomMembers('r')).toEqual(['W']);
       });

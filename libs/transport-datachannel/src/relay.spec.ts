@@ -161,7 +161,7 @@ describe('relay: C reaches room R only through B', () => {
     s.relayed[0]!.channel.close();
     await waitUntil(() => leaves.length > 0, "C's /leave", 3000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
-    expect(leaves).toEqual([{ id: 'C' }]);
+    expect(leaves).toEqual([{ id: 'C', reason: 'disconnect' }]);
     expect(s.hub.roomMembers('R')).toEqual(['A', 'B']);
     expect(c.readyState).not.toBe('connected');
     expect(s.relayed[0]!.relay.state).toBe('closed');

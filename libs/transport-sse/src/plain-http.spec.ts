@@ -70,6 +70,6 @@ it('a plain HTTP client and a WebSocket peer share a room on one server', async 
   // 6. DELETE ends the session at once; the ws peer sees /leave after the grace window
   const deleted = await fetch(`${base}/sse/${session}`, { method: 'DELETE' });
   expect(deleted.status).toBe(204);
-  expect(await peer.next()).toBe('/leave|plain|{"id":"plain"}');
+  expect(await peer.next()).toBe('/leave|plain|{"id":"plain","reason":"disconnect"}');
   await events.end();
 });

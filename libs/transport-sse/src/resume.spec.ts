@@ -171,7 +171,9 @@ describe('sse resume', () => {
     const last = await gone.events.next();
     const cutAt = Date.now();
     gone.events.cut();
-    expect(await watcher.next((m) => m.startsWith('/leave'), 5000)).toBe('/leave|G|{"id":"G"}');
+    expect(await watcher.next((m) => m.startsWith('/leave'), 5000)).toBe(
+      '/leave|G|{"id":"G","reason":"disconnect"}',
+    );
     // resumeWindowMs + graceMs: the pipe contract's hard-disconnect case only bounds graceMs
     expect(Date.now() - cutAt).toBeGreaterThanOrEqual(450);
     expect(codes).toEqual([1006]);
@@ -257,7 +259,7 @@ describe('sse resume', () => {
       false, // the signaller's new session
     ]);
     expect(await watcher.next((m) => m.startsWith('/leave'))).toBe(
-      `/leave|${String(peer.id)}|{"id":"${String(peer.id)}"}`,
+      `/leave|${String(peer.id)}|{"id":"${String(peer.id)}","reason":"disconnect"}`,
     );
   });
 

@@ -53,7 +53,7 @@ describe('sse transport specifics', () => {
     await honest.next((message) => message.startsWith('/announce|S|'));
     // the silent peer reads every ping and acknowledges none, like a machine gone without a FIN
     const leave = await honest.next((message) => message.startsWith('/leave|S|'), 3000);
-    expect(leave).toBe('/leave|S|{"id":"S"}');
+    expect(leave).toBe('/leave|S|{"id":"S","reason":"disconnect"}');
     await quietFor(1000); // ten more heartbeats: the honest client half acknowledges each
     expect(f.hub.roomMembers('quiet')).toEqual(['H']);
     expect(honest.closeInfo).toBeUndefined();
@@ -248,7 +248,7 @@ describe('sse transport specifics', () => {
       '/bye|L|2',
       '/bye|L|3',
       '/bye|L|4',
-      '/leave|L|{"id":"L"}',
+      '/leave|L|{"id":"L","reason":"disconnect"}',
     ]);
     // long before the 10 s resume window: the DELETE ended it
     await waitUntil(() => f.sse.sessions === 1, 'the closed session to end', 3000);

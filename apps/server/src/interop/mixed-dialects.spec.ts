@@ -111,8 +111,10 @@ describe('mixed room on the Switchyard server: original (bare) + Switchyard (jso
     const forgotten = nextEvent(signaller, 'peer:leave');
     original.leave();
     const [leavePayload, , leaveRaw] = await leaveAtUs;
-    expect(leavePayload).toEqual({ id: original.id });
-    expect(leaveRaw).toBe(`/leave|{"id":"${original.id}"}|{"id":"${original.id}"}`);
+    expect(leavePayload).toEqual({ id: original.id, reason: 'leave' });
+    expect(leaveRaw).toBe(
+      `/leave|{"id":"${original.id}"}|{"id":"${original.id}","reason":"leave"}`,
+    );
     expect((await forgotten)[0]).toBe(original.id);
     expect(signaller.peers.has(original.id)).toBe(false);
   });
@@ -123,9 +125,9 @@ describe('mixed room on the Switchyard server: original (bare) + Switchyard (jso
     const atOriginal = originalEvent(original, 'message:leave', () => true, GRACE_MS + 3000);
     expect(server.hub.disconnect(ourId)).toBe(true);
     const [payload, source, raw] = await atOriginal;
-    expect(payload).toEqual({ id: ourId });
+    expect(payload).toEqual({ id: ourId, reason: 'disconnect' });
     expect(asRecord(source).id).toBe(ourId);
-    expect(raw).toBe(`/leave|${ourId}|{"id":"${ourId}"}`);
+    expect(raw).toBe(`/leave|${ourId}|{"id":"${ourId}","reason":"disconnect"}`);
     expect(server.hub.roomMembers(room)).toEqual([original.id]);
 
     // and the other way: a fresh json client sees the original's server-side /leave as json
@@ -138,6 +140,8 @@ describe('mixed room on the Switchyard server: original (bare) + Switchyard (jso
     const atWatcher = nextEvent(watcher, 'message:leave', () => true, GRACE_MS + 3000);
     expect(server.hub.disconnect(original.id)).toBe(true);
     const [, , watcherRaw] = await atWatcher;
-    expect(watcherRaw).toBe(`/leave|{"id":"${original.id}"}|{"id":"${original.id}"}`);
+    expect(watcherRaw).toBe(
+      `/leave|{"id":"${original.id}"}|{"id":"${original.id}","reason":"disconnect"}`,
+    );
   });
 });

@@ -187,9 +187,10 @@ describe('original clients → Switchyard server (WebSocket, rtc-switchboard-mes
     expect(info).toEqual({ memberCount: 2 });
     // docs/conformance.md Q3/E9: the original server told the old room nothing; we send /leave on a move
     const [leavePayload, leaveSource, leaveRaw] = await left;
-    expect(leavePayload).toEqual({ id: bob.id });
+    // the original reads `id`; `reason` is our extension (docs/protocol.md §4.2 step 8)
+    expect(leavePayload).toEqual({ id: bob.id, reason: 'moved' });
     expect(asRecord(leaveSource).id).toBe(bob.id);
-    expect(leaveRaw).toBe(`/leave|${bob.id}|{"id":"${bob.id}"}`);
+    expect(leaveRaw).toBe(`/leave|${bob.id}|{"id":"${bob.id}","reason":"moved"}`);
     expect((await arrived)[0]).toMatchObject({ id: bob.id, room: blue });
     expect(server.hub.roomMembers(red)).toEqual([alice.id]);
     expect(server.hub.roomMembers(blue).sort()).toEqual([dave.id, bob.id].sort());
@@ -206,9 +207,9 @@ describe('original clients → Switchyard server (WebSocket, rtc-switchboard-mes
     const disconnected = originalEvent(alice, 'disconnected');
     alice.leave();
     const [payload, source, raw] = await atBob;
-    expect(payload).toEqual({ id: alice.id });
+    expect(payload).toEqual({ id: alice.id, reason: 'leave' });
     expect(asRecord(source).id).toBe(alice.id);
-    expect(raw).toBe(`/leave|${alice.id}|{"id":"${alice.id}"}`);
+    expect(raw).toBe(`/leave|${alice.id}|{"id":"${alice.id}","reason":"leave"}`);
     await disconnected;
     // docs/conformance.md Q4: the original server kept a /leave sender in the room; docs/protocol.md §4.2 removes it
     expect(server.hub.roomMembers(room)).toEqual([bob.id]);
@@ -249,9 +250,9 @@ describe('original clients → Switchyard server (WebSocket, rtc-switchboard-mes
     for (const seen of leaves) {
       expect(seen.calls).toHaveLength(1);
       const [payload, source, raw] = seen.calls[0]!;
-      expect(payload).toEqual({ id: peer.id });
+      expect(payload).toEqual({ id: peer.id, reason: 'disconnect' });
       expect(asRecord(source).id).toBe(peer.id);
-      expect(raw).toBe(`/leave|${peer.id}|{"id":"${peer.id}"}`);
+      expect(raw).toBe(`/leave|${peer.id}|{"id":"${peer.id}","reason":"disconnect"}`);
     }
     expect(server.hub.roomMembers(room).sort()).toEqual([alice.id, bob.id].sort());
   });

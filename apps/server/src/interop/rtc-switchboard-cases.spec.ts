@@ -297,7 +297,7 @@ describe('rtc-switchboard test/room-changes.js', () => {
     const leftZero = originalEvent(clients[0]!, 'message:leave');
     await announceInto(2, roomIds[1]);
     expect((await atOne)[0]).toMatchObject({ id: clients[2]!.id });
-    expect((await leftZero)[0]).toEqual({ id: clients[2]!.id });
+    expect((await leftZero)[0]).toEqual({ id: clients[2]!.id, reason: 'moved' });
   });
 
   it('client:2 send hello, client:1 receives, client:0 does not', () =>
