@@ -14,7 +14,7 @@ import { build as esbuild } from 'esbuild';
 import { pino } from 'pino';
 import { build as vite } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openBrowserPage } from '@switchyard/testing';
+import { openBrowserPage, WEBRTC_FLAGS } from '@switchyard/testing';
 import { installTarballs, pack } from './packages.test-helper.ts';
 import { startServer } from './server.ts';
 
@@ -25,6 +25,7 @@ const CLIENTS = [
   'libs/transport-sse',
   'libs/transport-socketio',
   'libs/transport-mqtt',
+  'libs/mesh',
 ];
 
 const ENTRY = `
@@ -33,7 +34,8 @@ import { webSocketConnector } from '@switchyard/transport-ws/client';
 import { sseConnector } from '@switchyard/transport-sse/client';
 import { socketIoConnector } from '@switchyard/transport-socketio/client';
 import { mqttConnector } from '@switchyard/transport-mqtt/client';
-globalThis.tarball = { createSignaller, webSocketConnector, sseConnector, socketIoConnector, mqttConnector };
+import { createMesh } from '@switchyard/mesh';
+globalThis.tarball = { createSignaller, webSocketConnector, sseConnector, socketIoConnector, mqttConnector, createMesh };
 `;
 
 /** One transport's client half with the signaller, for its size. */
@@ -42,6 +44,7 @@ const SIZE_ENTRIES: Record<string, string> = {
   sse: `import { sseConnector as c } from '@switchyard/transport-sse/client';`,
   'socket.io': `import { socketIoConnector as c } from '@switchyard/transport-socketio/client';`,
   mqtt: `import { mqttConnector as c } from '@switchyard/transport-mqtt/client';`,
+  'mesh (+ ws, simple-peer)': `import { webSocketConnector } from '@switchyard/transport-ws/client';\nimport { createMesh } from '@switchyard/mesh';\nconst c = [webSocketConnector, createMesh];`,
 };
 
 const folders: string[] = [];
@@ -80,7 +83,7 @@ async function viteBundle(app: string, entry: string): Promise<string> {
 }
 
 describe('client packages in a browser, from their tarballs', () => {
-  it('install without server dependencies, bundle with esbuild and vite unshimmed, and meet on ws, SSE, Socket.IO and MQTT in Chromium', async () => {
+  it('install without server dependencies, bundle with esbuild and vite unshimmed, and meet on ws, SSE, Socket.IO and MQTT in Chromium; two meshes call each other', async () => {
     const tarballs = await mkdtemp(join(tmpdir(), 'switchyard-client-tarballs-'));
     const app = await mkdtemp(join(tmpdir(), 'switchyard-browser-app-'));
     folders.push(tarballs, app);
@@ -97,7 +100,7 @@ describe('client packages in a browser, from their tarballs', () => {
 
     const sizes: Record<string, number> = {};
     for (const [transport, line] of Object.entries(SIZE_ENTRIES)) {
-      const file = join(app, `size-${transport.replace('.', '')}.js`);
+      const file = join(app, `size-${transport.replace(/\W/g, '')}.js`);
       await writeFile(
         file,
         `import { createSignaller } from '@switchyard/signaller';\n${line}\nglobalThis.x = [createSignaller, c];`,
@@ -113,7 +116,7 @@ describe('client packages in a browser, from their tarballs', () => {
       logger: pino({ level: 'silent' }),
     });
     for (const [bundler, code] of Object.entries(bundles)) {
-      await using browser = await openBrowserPage(code);
+      await using browser = await openBrowserPage(code, { launchArgs: WEBRTC_FLAGS });
       const room = `tarball-${bundler}`;
       const seen = await browser.page.evaluate(
         async ({ url, room }) => {
@@ -146,6 +149,41 @@ describe('client packages in a browser, from their tarballs', () => {
         { url: server.url, room },
       );
       expect(seen, `${bundler}: ${browser.console.join('\n')}`).toBe(12);
+
+      // the mesh from its tarball: two meshes in the page call each other over loopback
+      const said = await browser.page.evaluate(
+        async ({ url, room }) => {
+          type Api = Record<string, (...args: unknown[]) => unknown>;
+          type Mesh = {
+            on(
+              event: string,
+              listener: (peer: { id: string; send(d: string): void }, data?: unknown) => void,
+            ): void;
+            close(): void;
+          };
+          const api = (globalThis as unknown as { tarball: Api }).tarball;
+          const loopback = (c: string) => / udp \d+ 127\.0\.0\.1 /i.test(c);
+          const heard: string[] = [];
+          const signallers = ['m-a', 'm-b'].map(
+            (id) =>
+              api['createSignaller']!(api['webSocketConnector']!(url), { id }) as { leave(): void },
+          );
+          const meshes = signallers.map((signaller) => {
+            const mesh = api['createMesh']!(signaller, { room, filterCandidate: loopback }) as Mesh;
+            mesh.on('peer:connected', (peer) => peer.send('hi'));
+            mesh.on('peer:data', (peer, data) => heard.push(`${peer.id}:${String(data)}`));
+            return mesh;
+          });
+          const deadline = Date.now() + 15_000;
+          while (heard.length < 2 && Date.now() < deadline)
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          for (const mesh of meshes) mesh.close();
+          for (const signaller of signallers) signaller.leave();
+          return heard.sort();
+        },
+        { url: server.url, room: `${room}-mesh` },
+      );
+      expect(said, `${bundler}: ${browser.console.join('\n')}`).toEqual(['m-a:hi', 'm-b:hi']);
     }
   }, 240_000);
 });

@@ -17,7 +17,7 @@
  */
 export { ManualClock, flushMicrotasks } from './clock.ts';
 export { inbox, type Inbox } from './inbox.ts';
-export { waitUntil, quietFor, nextCall } from './wait.ts';
+export { waitUntil, waitFor, quietFor, nextCall } from './wait.ts';
 export { listenHttp, type HttpFixture } from './http.ts';
 export { cleanupStack, type CleanupStack } from './cleanup.ts';
 export { startMosquitto, freePort, type Mosquitto, type MosquittoOptions } from './mosquitto.ts';

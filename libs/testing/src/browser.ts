@@ -42,6 +42,44 @@ export async function bundleForBrowser(entry: string): Promise<string> {
   throw new Error(`vite produced no bundle for ${entry}`);
 }
 
+/**
+ * Flags that let headless Chromium do WebRTC over loopback. Without them it offers only
+ * mDNS-obfuscated host candidates on the default-route interface, never 127.0.0.1: loopback
+ * candidates need `--allow-loopback-in-peer-connection` plus permission to enumerate
+ * interfaces, which the fake media grant gives; the fake devices make `getUserMedia` work.
+ */
+export const WEBRTC_FLAGS: readonly string[] = [
+  '--allow-loopback-in-peer-connection',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+/** Launches Debian's headless Chromium with the test flags plus `args`. */
+export async function launchChromium(args: readonly string[] = []): Promise<Browser> {
+  try {
+    return await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+        ...args,
+      ],
+    });
+  } catch (error) {
+    throw new Error(
+      `could not start Chromium at ${CHROMIUM_PATH} (apt-get install chromium): ${String(error)}`,
+    );
+  }
+}
+
 /** Options of {@link openBrowserPage}. */
 export interface BrowserPageOptions {
   /** Extra Chromium flags, e.g. for loopback WebRTC. @default [] */
@@ -68,21 +106,7 @@ export async function openBrowserPage(
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-        ...(options.launchArgs ?? []),
-      ],
-    });
+    browser = await launchChromium(options.launchArgs);
     const page = await browser.newPage();
     const lines: string[] = [];
     page.on('console', (message) => lines.push(`${message.type()}: ${message.text()}`));
@@ -102,8 +126,6 @@ export async function openBrowserPage(
   } catch (error) {
     await browser?.close();
     server.close();
-    throw new Error(
-      `could not start Chromium at ${CHROMIUM_PATH} (apt-get install chromium): ${String(error)}`,
-    );
+    throw error;
   }
 }

@@ -34,7 +34,9 @@ export * from '@switchyard/test-kit';
 export {
   bundleForBrowser,
   openBrowserPage,
+  launchChromium,
   CHROMIUM_PATH,
+  WEBRTC_FLAGS,
   type BrowserPage,
   type BrowserPageOptions,
 } from './browser.ts';

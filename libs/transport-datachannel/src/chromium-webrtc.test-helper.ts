@@ -6,7 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import type { Connector } from '@switchyard/protocol';
-import { openBrowserBridge } from '@switchyard/testing';
+import { openBrowserBridge, WEBRTC_FLAGS } from '@switchyard/testing';
 
 /** A bridge page with loopback WebRTC unlocked. */
 export interface WebRtcPage extends AsyncDisposable {
@@ -16,13 +16,6 @@ export interface WebRtcPage extends AsyncDisposable {
   /** Pipes the page opens with its `installBridge` factory for `target`, relayed to Node. */
   connector(target: string): Connector;
 }
-
-const WEBRTC_FLAGS = [
-  '--allow-loopback-in-peer-connection',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
 
 /** Bundles `entry`, serves it from 127.0.0.1 (a secure context) and opens it in Chromium. */
 export async function openWebRtcPage(entry: string): Promise<WebRtcPage> {
