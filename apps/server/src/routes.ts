@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Hub } from '@switchyard/hub';
 import { pathOf, replyText, type HttpServerHalf } from '@switchyard/http';
+import { DEFAULT_DEMO_DIR, demoRoute, isDemoPath } from './demo-route.ts';
 
 /** What the routes read. */
 export interface RouteContext {
@@ -12,19 +13,24 @@ export interface RouteContext {
   readonly version: string;
   /** How connections authenticate: `none`, `jwt: …`. */
   readonly auth: string;
+  /** The built demo (apps/demo), served at `/demo/`. @default dist/demo */
+  readonly demoDir?: string;
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
-/** `GET /`, `GET /healthz`, `GET /metrics`; anything else is 404. */
+/** `GET /`, `GET /healthz`, `GET /metrics`, `GET /demo/…`; anything else is 404. */
 export function appRoutes(context: RouteContext): Handler {
   const routes: Readonly<Record<string, Handler>> = {
     '/': (_request, response) => index(response, context),
     '/healthz': (_request, response) => health(response, context),
     '/metrics': (_request, response) => metrics(response, context.metrics),
   };
+  const demo = demoRoute(context.demoDir ?? DEFAULT_DEMO_DIR);
   return (request, response) => {
     const path = pathOf(request.url);
+    if (isDemoPath(path) && (request.method === 'GET' || request.method === 'HEAD'))
+      return demo(request, response);
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
     if (route && (request.method === 'GET' || request.method === 'HEAD'))
       return route(request, response);
@@ -38,7 +44,7 @@ function index(response: ServerResponse, { halves, version, auth: auth }: RouteC
     `switchyard ${version}: rtc-signaller signalling.`,
     ...halves.map((half) => `- ${half.describe()}`),
     `- authentication: ${auth}`,
-    '- GET /healthz, GET /metrics',
+    '- GET /healthz, GET /metrics, GET /demo/ (a mesh call in the browser)',
   ];
   replyText(response, 200, lines.join('\n'));
 }

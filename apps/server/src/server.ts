@@ -45,6 +45,8 @@ export interface StartOptions {
   readonly mqttPort?: number;
   /** @default a pino logger at info on stdout */
   readonly logger?: Pino;
+  /** The built demo served at `/demo/` (`npm run build` builds it). @default this package's dist/demo */
+  readonly demoDir?: string;
 }
 
 /** A running server; `await using` closes it. */
@@ -122,6 +124,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       metrics: hubMetrics(hub, jwtStats(tokens)),
       version: VERSION,
       auth: describeAuth(tokens),
+      ...(options.demoDir !== undefined && { demoDir: options.demoDir }),
     }),
   });
 

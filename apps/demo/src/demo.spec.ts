@@ -1,0 +1,166 @@
+/**
+ * The demo as users see it: the `switchyard` server serving /demo/ (built by `npm run build`),
+ * two Chromium pages (separate contexts) joining with fake camera and microphone, on every
+ * transport and on mixed pairs; the call surviving "drop signalling"; chat and a file. Each
+ * case leaves a screenshot in apps/demo/test-artifacts for review (kept by CI).
+ */
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '@switchyard/server';
+import { launchChromium, quietFor, waitFor, WEBRTC_FLAGS } from '@switchyard/testing';
+
+const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+let server: RunningServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startServer({
+    port: 0,
+    mqtt: 'embedded',
+    mqttPort: 0,
+    logger: pino({ level: 'silent' }),
+  });
+  browser = await launchChromium(WEBRTC_FLAGS);
+  await mkdir(ARTIFACTS, { recursive: true });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+interface DemoApi {
+  peers(): { id: string; state: string; transport: string }[];
+  dropSignalling(ms?: number): void;
+  signalling(): string | undefined;
+  stats(): { rebuilds: number; iceRestarts: number } | undefined;
+}
+declare const demo: DemoApi;
+
+async function openDemo(room: string, transport: string): Promise<Page> {
+  const page = await (
+    await browser.newContext({ viewport: { width: 1100, height: 700 } })
+  ).newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${server.url}/demo/?room=${room}&transport=${transport}&autostart=1&loopback=1`);
+  await waitFor(
+    async () => (await page.evaluate(() => demo.signalling())) === 'connected',
+    `${transport} signalling`,
+    10_000,
+  );
+  expect(errors).toEqual([]);
+  return page;
+}
+
+/** Seconds of `peerId`'s video played so far (its `<video data-peer-id>`), 0 before any frame. */
+const played = (page: Page, peerId: string) =>
+  page.evaluate((id) => {
+    const video = document.querySelector<HTMLVideoElement>(`video[data-peer-id="${id}"]`);
+    return video && video.videoWidth > 0 ? video.currentTime : 0;
+  }, peerId);
+
+const idOf = (page: Page) =>
+  page.evaluate(() => (document.getElementById('me')?.textContent ?? '').split(' · ')[0]!);
+
+async function playsVideoOf(page: Page, peerId: string): Promise<void> {
+  const first = await waitFor(
+    async () => (await played(page, peerId)) || false,
+    `video from ${peerId}`,
+    15_000,
+  );
+  await waitFor(async () => (await played(page, peerId)) > first, `${peerId}'s video playing on`);
+}
+
+async function pair(room: string, transports: readonly [string, string]) {
+  const a = await openDemo(room, transports[0]);
+  const b = await openDemo(room, transports[1]);
+  const [idA, idB] = [await idOf(a), await idOf(b)];
+  await playsVideoOf(a, idB);
+  await playsVideoOf(b, idA);
+  return {
+    a,
+    b,
+    idA,
+    idB,
+    [Symbol.asyncDispose]: async () => {
+      await a.context().close();
+      await b.context().close();
+    },
+  };
+}
+
+describe('the demo at /demo/', () => {
+  it.each([
+    ['ws', 'ws'],
+    ['socket.io', 'socket.io'],
+    ['sse', 'sse'],
+    ['mqtt', 'mqtt'],
+    ['ws', 'sse'],
+    ['socket.io', 'mqtt'],
+  ] as const)(
+    '%s and %s: remote video plays both ways',
+    async (first, second) => {
+      await using call = await pair(`demo-${first}-${second}`.replace('.', ''), [first, second]);
+      const tiles = await call.a.evaluate(() => demo.peers());
+      expect(tiles).toEqual([{ id: call.idB, state: 'connected', transport: second }]);
+      await call.a.screenshot({ path: `${ARTIFACTS}demo-${first}-${second}.png` });
+    },
+    60_000,
+  );
+
+  it('the call survives "drop signalling": video and chat go on, nothing is rebuilt', async () => {
+    await using call = await pair('demo-blip', ['ws', 'sse']);
+    await call.b.click('#drop');
+    await waitFor(
+      async () => (await call.b.evaluate(() => demo.signalling())) !== 'connected',
+      'the drop',
+    );
+    const before = await played(call.a, call.idB);
+    await call.b.fill('#message', 'said without signalling');
+    await call.b.press('#message', 'Enter');
+    await waitFor(
+      async () => (await call.a.textContent('#chat'))?.includes('said without signalling'),
+      'chat during the drop',
+    );
+    await quietFor(1500);
+    expect(await played(call.a, call.idB)).toBeGreaterThan(before + 1);
+    await waitFor(
+      async () => (await call.b.evaluate(() => demo.signalling())) === 'connected',
+      'signalling back',
+      15_000,
+    );
+    expect(await call.a.evaluate(() => demo.stats()?.rebuilds)).toBe(0);
+    expect(await call.b.evaluate(() => demo.stats()?.rebuilds)).toBe(0);
+    expect(await call.a.evaluate(() => demo.peers().map((p) => p.state))).toEqual(['connected']);
+    await call.a.screenshot({ path: `${ARTIFACTS}demo-after-drop.png` });
+  }, 60_000);
+
+  it('sends a file with progress', async () => {
+    await using call = await pair('demo-file', ['ws', 'ws']);
+    const buffer = Buffer.alloc(300_000, 7);
+    await call.b.setInputFiles('#file', {
+      name: 'notes.bin',
+      mimeType: 'application/octet-stream',
+      buffer,
+    });
+    await waitFor(
+      async () =>
+        call.a.evaluate(() => {
+          const bar = document.querySelector<HTMLProgressElement>('#files progress');
+          return (
+            bar !== null &&
+            bar.max === 300_000 &&
+            bar.value === bar.max &&
+            !!document.querySelector('#files a[download]')
+          );
+        }),
+      'the file at the other page',
+      15_000,
+    );
+    expect(await call.a.textContent('#files')).toContain('notes.bin');
+  }, 60_000);
+});
