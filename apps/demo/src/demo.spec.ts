@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '@switchyard/server';
-import { launchChromium, quietFor, waitFor, WEBRTC_FLAGS } from '@switchyard/testing';
+import { launchChromium, pageProblems, quietFor, waitFor, WEBRTC_FLAGS } from '@switchyard/testing';
 
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 let server: RunningServer;
@@ -35,17 +35,51 @@ afterAll(async () => {
 interface DemoApi {
   peers(): { id: string; state: string; transport: string }[];
   dropSignalling(ms?: number): void;
+  restartIce(id: string): void;
   signalling(): string | undefined;
   stats(): { rebuilds: number; iceRestarts: number } | undefined;
 }
 declare const demo: DemoApi;
+interface Negotiations {
+  negotiations: number;
+}
+
+/**
+ * Runs before the demo's own scripts: counts local descriptions (renegotiations) and stands in
+ * for the screen picker, which headless Chromium cannot show, with a 320×180 canvas track.
+ */
+function instrumentPage(): void {
+  const counted = globalThis as unknown as Negotiations;
+  counted.negotiations = 0;
+  const proto = RTCPeerConnection.prototype as unknown as {
+    setLocalDescription: (...args: unknown[]) => Promise<void>;
+  };
+  const setLocal = proto.setLocalDescription;
+  proto.setLocalDescription = function (this: unknown, ...args: unknown[]) {
+    counted.negotiations++;
+    return setLocal.apply(this, args);
+  };
+  navigator.mediaDevices.getDisplayMedia = async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 320;
+    canvas.height = 180;
+    const context = canvas.getContext('2d')!;
+    let frame = 0;
+    setInterval(() => {
+      context.fillStyle = `hsl(${frame++ % 360} 80% 50%)`;
+      context.fillRect(0, 0, 320, 180);
+    }, 50);
+    return canvas.captureStream(20);
+  };
+}
 
 async function openDemo(room: string, transport: string): Promise<Page> {
   const page = await (
     await browser.newContext({ viewport: { width: 1100, height: 700 } })
   ).newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
+  // the pages run under a content security policy: a violation would show here
+  const errors = pageProblems(page);
+  await page.addInitScript(instrumentPage);
   await page.goto(`${server.url}/demo/?room=${room}&transport=${transport}&autostart=1&loopback=1`);
   await waitFor(
     async () => (await page.evaluate(() => demo.signalling())) === 'connected',
@@ -61,6 +95,23 @@ const played = (page: Page, peerId: string) =>
   page.evaluate((id) => {
     const video = document.querySelector<HTMLVideoElement>(`video[data-peer-id="${id}"]`);
     return video && video.videoWidth > 0 ? video.currentTime : 0;
+  }, peerId);
+
+/**
+ * What `peerId`'s remote video shows, by its decoded shape: the 4:3 fake camera or the 16:9
+ * canvas "screen". The shape, not the size: the encoder scales down and back up as its
+ * bandwidth estimate and CPU allow, and on two busy cores that can take a while.
+ */
+const remoteShape = (page: Page, peerId: string) =>
+  page.evaluate((id) => {
+    const video = document.querySelector<HTMLVideoElement>(`video[data-peer-id="${id}"]`);
+    if (!video || video.videoHeight === 0) return 'nothing';
+    const ratio = video.videoWidth / video.videoHeight;
+    return Math.abs(ratio - 4 / 3) < 0.05
+      ? 'camera'
+      : Math.abs(ratio - 16 / 9) < 0.05
+        ? 'screen'
+        : `${ratio}`;
   }, peerId);
 
 const idOf = (page: Page) =>
@@ -138,6 +189,84 @@ describe('the demo at /demo/', () => {
     expect(await call.a.evaluate(() => demo.peers().map((p) => p.state))).toEqual(['connected']);
     await call.a.screenshot({ path: `${ARTIFACTS}demo-after-drop.png` });
   }, 60_000);
+
+  it('screen share swaps the track in place: the remote video changes, nothing renegotiates', async () => {
+    await using call = await pair('demo-share', ['ws', 'ws']);
+    const negotiations = () =>
+      call.b.evaluate(() => (globalThis as unknown as Negotiations).negotiations);
+    const before = await negotiations();
+    expect(await remoteShape(call.a, call.idB)).toBe('camera');
+    await call.b.click('#share');
+    await waitFor(
+      async () => (await remoteShape(call.a, call.idB)) === 'screen',
+      "the shared screen's size at the other page",
+      15_000,
+    );
+    expect(await call.b.textContent('#share')).toBe('Stop sharing');
+    await call.a.screenshot({ path: `${ARTIFACTS}demo-screen-share.png` });
+    await call.b.click('#share');
+    await waitFor(
+      async () => (await remoteShape(call.a, call.idB)) === 'camera',
+      'the camera back',
+      15_000,
+    );
+    expect(await negotiations()).toBe(before);
+    expect(await call.a.evaluate(() => demo.stats()?.rebuilds)).toBe(0);
+  }, 60_000);
+
+  it('ICE restarts on demand in Chromium and the video plays on', async () => {
+    await using call = await pair('demo-ice', ['ws', 'socket.io']);
+    await call.a.evaluate((id) => demo.restartIce(id), call.idB);
+    await waitFor(
+      async () => (await call.a.evaluate(() => demo.stats()?.iceRestarts)) === 1,
+      'the restart',
+    );
+    await playsVideoOf(call.a, call.idB);
+    await playsVideoOf(call.b, call.idA);
+    expect(await call.a.evaluate(() => demo.peers().map((peer) => peer.state))).toEqual([
+      'connected',
+    ]);
+    expect(await call.a.evaluate(() => demo.stats()?.rebuilds)).toBe(0);
+  }, 60_000);
+
+  it('a reloaded page leaves one tile at the other: its new self, not a ghost', async () => {
+    await using call = await pair('demo-reload', ['ws', 'sse']);
+    // the demo drops autostart from its URL once joined: after a reload the user joins again
+    await call.b.reload();
+    await call.b.click('#join-button');
+    const newId = await waitFor(async () => {
+      const id = await idOf(call.b);
+      return id && id !== call.idB ? id : undefined;
+    }, 'the reloaded page joining');
+    await playsVideoOf(call.a, newId);
+    await waitFor(
+      async () =>
+        (await call.a.evaluate(() => document.querySelectorAll('#tiles video').length)) === 1,
+      'one tile',
+      3000,
+    );
+    expect(await call.a.evaluate(() => demo.peers().map((peer) => peer.id))).toEqual([newId]);
+  }, 60_000);
+
+  it.each(['ws', 'socket.io', 'sse', 'mqtt'])(
+    'a tab navigating away on %s says /leave on pagehide: the room hears it at once',
+    async (transport) => {
+      const page = await openDemo(`demo-gone-${transport.replace('.', '')}`, transport);
+      const id = await idOf(page);
+      const left = new Promise<string>((resolve) => {
+        const off = server.hub.on('peer:left', (peer) => {
+          if (peer.id !== id) return;
+          off();
+          resolve(peer.reason);
+        });
+      });
+      await page.goto('about:blank');
+      // a hard disconnect would say 'disconnect', after the 3 s grace window
+      expect(await left).toBe('leave');
+      await page.context().close();
+    },
+    30_000,
+  );
 
   it('sends a file with progress', async () => {
     await using call = await pair('demo-file', ['ws', 'ws']);

@@ -21,6 +21,8 @@ export interface ServerConfig {
   readonly allowedOrigins?: readonly string[];
   /** JWT authentication (docs/security.md); undefined: no token is required. */
   readonly jwt?: JwtConfig;
+  /** Shows room names and peer ids on the status page to callers that send it. */
+  readonly adminToken?: string;
 }
 
 /** How tokens are verified: exactly one key source, plus the claims every token must carry. */
@@ -210,6 +212,12 @@ export function parseConfig(
         .argParser(tolerance)
         .default(fromEnv(tolerance, 'SWITCHYARD_JWT_CLOCK_TOLERANCE') ?? 5),
     )
+    .addOption(
+      new Option(
+        '--admin-token <token>',
+        'the status page shows room names and peer ids only with this token (16+ characters; default: only to loopback) [env SWITCHYARD_ADMIN_TOKEN]',
+      ),
+    )
     .exitOverride();
   program.parse([...argv], { from: 'user' });
   const options = program.opts<{
@@ -229,9 +237,13 @@ export function parseConfig(
     jwtIssuer?: string;
     jwtAudience?: string;
     jwtClockTolerance: number;
+    adminToken?: string;
   }>();
   // read after parsing, not as a default: commander would print the secret in --help
   options.jwtSecret ??= fromEnv(String, 'SWITCHYARD_JWT_SECRET');
+  options.adminToken ??= fromEnv(String, 'SWITCHYARD_ADMIN_TOKEN');
+  if (options.adminToken !== undefined && options.adminToken.length < 16)
+    throw new ConfigError('--admin-token must be 16 characters or more (openssl rand -hex 16)');
   const keySources = [options.jwtSecret, options.jwtPublicKey, options.jwtJwks].filter(Boolean);
   if (keySources.length > 1)
     throw new ConfigError('give one of --jwt-secret, --jwt-public-key and --jwt-jwks, not several');
@@ -265,5 +277,6 @@ export function parseConfig(
     mqttPort: options.mqttPort,
     ...(origins && origins.length > 0 && { allowedOrigins: origins }),
     ...(jwt && { jwt }),
+    ...(options.adminToken !== undefined && { adminToken: options.adminToken }),
   };
 }

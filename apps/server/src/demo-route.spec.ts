@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawGet } from './http-get.test-helper.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 let dir: string;
@@ -23,23 +23,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A raw GET, so the path reaches the server exactly as written (fetch normalises `..`). */
-function get(
-  path: string,
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${server.url}${path}`, { method: 'GET' }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () =>
-        resolve({ status: response.statusCode!, headers: response.headers, body }),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (path: string) => rawGet(server.url, path);
 
 describe('GET /demo/', () => {
   it('serves the built page and its hashed assets, redirects /demo, and nothing outside the folder', async () => {

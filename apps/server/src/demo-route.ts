@@ -18,6 +18,31 @@ const TYPES: Readonly<Record<string, string>> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.ico': 'image/x-icon',
+  // the docs, copied in by the build: shown as text, not downloaded
+  '.md': 'text/plain; charset=utf-8',
+};
+
+/**
+ * Headers of the HTML pages (the demo, the status page): no inline script, no other origin, no
+ * framing. Media and files come from the page's own blobs and streams.
+ */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': [
+    "default-src 'self'",
+    "connect-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob: mediastream:",
+    // MQTT.js keeps its timers in a worker made from a blob, so background tabs keep time
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; '),
 };
 
 /** Whether `path` is the demo's. */
@@ -46,12 +71,16 @@ export function demoRoute(dir: string) {
     readFile(file).then(
       (body) => {
         const hashed = relative.startsWith('assets/');
-        response.writeHead(200, {
-          'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-          // vite names assets by content hash: they never change; the page itself may
-          'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
-          'x-content-type-options': 'nosniff',
-        });
+        const headers =
+          extname(file) === '.html'
+            ? PAGE_HEADERS
+            : {
+                'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+                // vite names assets by content hash: they never change; the rest may
+                'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
+                'x-content-type-options': 'nosniff',
+              };
+        response.writeHead(200, headers);
         response.end(request.method === 'HEAD' ? undefined : body);
       },
       () =>

@@ -15,3 +15,4 @@ export { startServer, VERSION, type StartOptions, type RunningServer } from './s
 export { TRANSPORT_NAMES, type TransportName } from './transports.ts';
 export { mqttHalf, isMqttMode, type MqttMode, type MqttModeOptions } from './mqtt-mode.ts';
 export { parseConfig, type ServerConfig } from './config.ts';
+export type { StatusDocument, StatusRoom } from './status.ts';

@@ -56,6 +56,7 @@ try {
     mqttPort: config.mqttPort,
     ...(config.allowedOrigins && { allowedOrigins: config.allowedOrigins }),
     ...(jwt && { jwt }),
+    ...(config.adminToken !== undefined && { adminToken: config.adminToken }),
   });
   const stop = (signal: string) => {
     logger.info({ signal }, 'signal received');

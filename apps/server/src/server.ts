@@ -13,6 +13,7 @@ import { CloseCode, type Logger, type TokenAuthority } from '@switchyard/protoco
 import { hubMetrics } from './metrics.ts';
 import type { MqttMode } from './mqtt-mode.ts';
 import { appRoutes } from './routes.ts';
+import { RateMeter, StatusAccess } from './status.ts';
 import { TRANSPORT_NAMES, transportHalves, type TransportName } from './transports.ts';
 
 /** Options of {@link startServer}. */
@@ -47,6 +48,11 @@ export interface StartOptions {
   readonly logger?: Pino;
   /** The built demo served at `/demo/` (`npm run build` builds it). @default this package's dist/demo */
   readonly demoDir?: string;
+  /**
+   * With a token, the status page shows room names and peer ids only to callers that send it
+   * (`Authorization: Bearer …`); without one, only to loopback callers. @default none
+   */
+  readonly adminToken?: string;
 }
 
 /** A running server; `await using` closes it. */
@@ -114,6 +120,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ...(options.mqttPort !== undefined && { port: options.mqttPort }),
     },
   });
+  const rates = new RateMeter(hub);
   // Node checks request deadlines (a slow POST body) every 30 s by default: check every second
   const http = createServer({ connectionsCheckingInterval: 1000 });
   const transports = await serveTransports(http, hub.accept, halves, {
@@ -124,6 +131,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       metrics: hubMetrics(hub, jwtStats(tokens)),
       version: VERSION,
       auth: describeAuth(tokens),
+      rates,
+      access: new StatusAccess(options.adminToken),
+      startedAt: Date.now(),
       ...(options.demoDir !== undefined && { demoDir: options.demoDir }),
     }),
   });
@@ -137,6 +147,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       });
     });
   } catch (error) {
+    rates.stop();
     hub.close();
     await transports.close();
     throw error;
@@ -159,6 +170,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const close = () =>
     (closing ??= (async () => {
       logger.info('shutting down');
+      rates.stop();
       hub.close(CloseCode.goingAway, 'server shutting down');
       await transports.close(CloseCode.goingAway);
       http.closeAllConnections();

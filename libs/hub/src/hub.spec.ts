@@ -405,3 +405,40 @@ describe('what transports report', () => {
     expect(hub.roomMembers('r')).toEqual(['A']);
   });
 });
+
+describe('snapshot', () => {
+  it('lists the largest rooms first with members, transports and grace state, bounded', async () => {
+    await join(hub, 'A', 'small');
+    const b = await join(hub, 'B', 'big');
+    await join(hub, 'C', 'big');
+    await join(hub, 'D', 'big');
+    await join(hub, 'E', 'middle');
+    await join(hub, 'F', 'middle');
+    b.drop();
+    const whole = hub.snapshot();
+    expect(whole.moreRooms).toBe(0);
+    expect(whole.rooms.map((room) => [room.name, room.size])).toEqual([
+      ['big', 3],
+      ['middle', 2],
+      ['small', 1],
+    ]);
+    expect(whole.rooms[0]).toEqual({
+      name: 'big',
+      size: 3,
+      transports: { test: 3 },
+      members: [
+        { id: 'B', transport: 'test', state: 'grace' },
+        { id: 'C', transport: 'test', state: 'connected' },
+        { id: 'D', transport: 'test', state: 'connected' },
+      ],
+    });
+    const bounded = hub.snapshot({ maxRooms: 2, maxMembers: 1 });
+    expect(bounded.moreRooms).toBe(1);
+    expect(bounded.rooms.map((room) => [room.name, room.size, room.members.length])).toEqual([
+      ['big', 3, 1],
+      ['middle', 2, 1],
+    ]);
+    clock.advance(3000);
+    expect(hub.snapshot().rooms[0]!.members.map((member) => member.id)).toEqual(['C', 'D']);
+  });
+});

@@ -6,6 +6,7 @@
 import { CloseCode, type ConnectionContext, type Pipe } from '@switchyard/protocol';
 import { createCore, statsOf, type HubCore } from './core.ts';
 import { Inbound } from './inbound.ts';
+import { snapshotRooms, type HubSnapshot, type SnapshotLimits } from './inspect.ts';
 import type { Connection } from './model.ts';
 import type { HubEvents, HubOptions, HubServices } from './options.ts';
 import { createRateLimiter } from './rate-limit.ts';
@@ -21,6 +22,8 @@ export interface Hub {
   roomMembers(room: string): string[];
   /** Names of the rooms that have members. */
   rooms(): string[];
+  /** The largest rooms with their members' transports and states, for operators. */
+  snapshot(limits?: SnapshotLimits): HubSnapshot;
   /**
    * Closes the connection that holds `id` from the server side. Without a `/leave` this is a
    * hard disconnect: the grace window applies. Returns false when `id` is not connected.
@@ -88,6 +91,7 @@ export function createHub(options: HubOptions = {}, services: HubServices = {}):
     stats: () => statsOf(core),
     roomMembers: (name) => [...(core.rooms.get(name)?.members ?? [])].map((member) => member.id),
     rooms: () => core.rooms.names(),
+    snapshot: (limits) => snapshotRooms(core.rooms.all(), limits),
     disconnect(id, code = CloseCode.goingAway, reason = 'disconnected by the server') {
       const connection = core.identity.get(id)?.connection;
       if (!connection) return false;

@@ -34,3 +34,4 @@ export type {
   HubEvents,
 } from './options.ts';
 export type { HubStats } from './stats.ts';
+export type { HubSnapshot, MemberSnapshot, RoomSnapshot, SnapshotLimits } from './inspect.ts';

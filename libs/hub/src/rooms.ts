@@ -34,6 +34,10 @@ export class Rooms {
     return [...this.byName.keys()];
   }
 
+  all(): IterableIterator<Room> {
+    return this.byName.values();
+  }
+
   /** Puts `member` into the room `name` (creating it); false when it was in it already. */
   join(member: Member, name: string): boolean {
     let room = this.byName.get(name);

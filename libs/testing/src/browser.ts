@@ -55,6 +55,19 @@ export const WEBRTC_FLAGS: readonly string[] = [
   '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
 
+/**
+ * Collects what a page reports going wrong: uncaught errors and console errors (a content
+ * security policy violation, a failed resource). Assert it is empty after the page settles.
+ */
+export function pageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  return problems;
+}
+
 /** Launches Debian's headless Chromium with the test flags plus `args`. */
 export async function launchChromium(args: readonly string[] = []): Promise<Browser> {
   try {

@@ -35,6 +35,7 @@ export {
   bundleForBrowser,
   openBrowserPage,
   launchChromium,
+  pageProblems,
   CHROMIUM_PATH,
   WEBRTC_FLAGS,
   type BrowserPage,

@@ -22,7 +22,7 @@ import {
   type TokenSource,
 } from '@switchyard/protocol';
 import { slotPool, type Slot, type SlotPool } from './slots.ts';
-import { sendImmediately } from '../shared/no-delay.ts';
+import { flushNow, sendImmediately } from '../shared/no-delay.ts';
 import { discardMqttSession, endWithin } from '../shared/session.ts';
 import {
   DEFAULT_PREFIX,
@@ -164,6 +164,7 @@ function open(
       if (client.connected) {
         // `offline` lets the bridge close a pipe that late messages may have reopened
         client.publish(topics.status, Status.offline, QOS1);
+        flushNow(client);
         await endWithin(client, closeTimeoutMs);
       } else client.end(true);
       state = 'closed';

@@ -15,3 +15,13 @@ export function sendImmediately(client: MqttClient): void {
   // a reconnect opens a new stream; nothing but CONNECT and CONNACK crosses it before this
   client.on('connect', apply);
 }
+
+/**
+ * Writes what MQTT.js holds back now. mqtt-packet corks the stream for one tick per packet,
+ * and in a browser a tick is a `setTimeout`: a page closing on `pagehide` gets no more ticks,
+ * so the /leave it just published would never leave the tab.
+ */
+export function flushNow(client: MqttClient): void {
+  const stream = client.stream as { writableCorked?: number; uncork?: () => void } | undefined;
+  for (let guard = 0; (stream?.writableCorked ?? 0) > 0 && guard < 64; guard++) stream!.uncork!();
+}

@@ -70,6 +70,8 @@ export interface SseConnectorOptions {
 }
 
 const CLOSED = 2; // EventSource.CLOSED
+/** How long a closed stream waits before the pipe closes: long enough for a `pagehide` /leave. */
+const REFUSED_SETTLE_MS = 250;
 
 /** `<url>/<path>` without doubling the `/`, plus the token. */
 export function streamUrl(url: string, path = '/sse', token?: string): string {
@@ -169,7 +171,7 @@ function wire(
       // with DELETE, so the room does not wait for the resume window to notice the close.
       stopStream();
       outbox.end(() => {
-        void fetchFn(postUrl.toString(), { method: 'DELETE', credentials })
+        void fetchFn(postUrl.toString(), { method: 'DELETE', credentials, keepalive: true })
           .then((response) => response.text())
           .catch(() => undefined); // unreachable server: the resume window ends the session
       });
@@ -217,10 +219,16 @@ function wire(
     resumeTimer = undefined;
   });
   source.addEventListener('error', () => {
-    // CLOSED: the resume was refused (the session expired); otherwise EventSource retries
-    if (source.readyState === CLOSED)
-      finish({ code: CloseCode.abnormal, reason: 'the stream was refused' });
-    else
+    // CLOSED: the resume was refused (the session expired), or the page is going away: Chromium
+    // closes a page's EventSource just before `pagehide`, and finishing at once would close the
+    // pipe before the signaller's /leave is posted. A refusal is as final a moment later.
+    if (source.readyState === CLOSED) {
+      clearTimeout(resumeTimer);
+      resumeTimer = setTimeout(
+        () => finish({ code: CloseCode.abnormal, reason: 'the stream was refused' }),
+        REFUSED_SETTLE_MS,
+      );
+    } else
       resumeTimer ??= setTimeout(
         () => finish({ code: CloseCode.abnormal, reason: 'the stream did not come back' }),
         resumeTimeoutMs,

@@ -24,6 +24,12 @@ export interface OutboxSettings {
 /** Statuses after which the session is fine: the server already answered in-band with `/error`. */
 const REFUSED_IN_BAND = new Set([400, 413, 415]);
 const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * POSTs up to this size go out with `keepalive`, so the `/leave` a closing tab sends on
+ * `pagehide` still arrives after the page is gone. Browsers cap a page's keepalive bodies in
+ * flight at 64 KiB; one POST at a time of at most this size stays far below it.
+ */
+const KEEPALIVE_MAX_BYTES = 8192;
 
 export class Outbox {
   private readonly queue: string[] = [];
@@ -129,6 +135,7 @@ export class Outbox {
         const response = await this.settings.fetch(url, {
           method: 'POST',
           body,
+          keepalive: utf8ByteLength(body) <= KEEPALIVE_MAX_BYTES,
           headers: { 'content-type': 'text/plain;charset=UTF-8' },
           credentials: this.settings.credentials,
           signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
