@@ -45,7 +45,7 @@ export function createCore(options: HubOptions, services: HubServices): HubCore 
   const counters = new HubCounters();
   const outbound = new Outbound(counters, resolved, log);
   const rooms = new Rooms(events, outbound);
-  const identity = new Identity(outbound, counters, resolved.livenessTimeoutMs);
+  const identity = new Identity(outbound, counters, resolved.livenessTimeoutMs, given.directory);
   const deadline = new AnnounceDeadline(
     given.clock,
     resolved.announceTimeoutMs,

@@ -3,12 +3,12 @@
  * wires each to the inbound pipeline (inbound.ts); rooms, identity, presence, delivery and
  * counters are modules of their own (see docs/architecture.md, "Inside the hub").
  */
-import { CloseCode, type ConnectionContext, type Pipe } from '@switchyard/protocol';
+import { CloseCode, stringifyJson, type ConnectionContext, type Pipe } from '@switchyard/protocol';
 import { createCore, statsOf, type HubCore } from './core.ts';
 import { Inbound } from './inbound.ts';
 import { snapshotRooms, type HubSnapshot, type SnapshotLimits } from './inspect.ts';
 import type { Connection } from './model.ts';
-import type { HubEvents, HubOptions, HubServices } from './options.ts';
+import type { HubEvents, HubOptions, HubServices, LeaveReason } from './options.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import type { HubStats } from './stats.ts';
 
@@ -29,6 +29,14 @@ export interface Hub {
    * hard disconnect: the grace window applies. Returns false when `id` is not connected.
    */
   disconnect(id: string, code?: number, reason?: string): boolean;
+  /**
+   * Ends `id`'s membership here because another hub of the cluster took the id over: the room
+   * gets `/leave` with `reason`; a live connection gets `/error id-taken` and 4009. Returns
+   * false when no member here holds `id`.
+   */
+  release(id: string, reason: LeaveReason): boolean;
+  /** Whether `id`'s member here is connected and its transport answers in `timeoutMs`. */
+  isAlive(id: string, timeoutMs: number): Promise<boolean>;
   /** Resolves once no announce is waiting for the auth hook or a liveness probe. */
   idle(): Promise<void>;
   /** Closes every connection (default 1001) and stops all timers. */
@@ -97,6 +105,28 @@ export function createHub(options: HubOptions = {}, services: HubServices = {}):
       if (!connection) return false;
       connection.pipe.close(code, reason);
       return true;
+    },
+    release(id, reason) {
+      const member = core.identity.get(id);
+      if (!member) return false;
+      const connection = member.connection;
+      core.presence.forget(member, reason, true);
+      if (connection && connection.state !== 'closed') {
+        core.counters.idTaken += 1;
+        core.outbound.error(
+          connection,
+          'id-taken',
+          `${stringifyJson(id)} was taken over elsewhere`,
+        );
+        connection.pipe.close(CloseCode.idTaken, 'id taken over');
+      }
+      return true;
+    },
+    async isAlive(id, timeoutMs) {
+      const pipe = core.identity.get(id)?.connection?.pipe;
+      if (!pipe) return false;
+      // as for a claim here: a holder nothing can vouch for is not kept
+      return pipe.isAlive ? pipe.isAlive(timeoutMs).catch(() => false) : false;
     },
     idle: () => inbound.idle(),
     close(code = CloseCode.goingAway, reason = 'server shutting down') {

@@ -5,6 +5,7 @@
  */
 import { CloseCode, stringifyJson } from '@switchyard/protocol';
 import { senderStamp } from './frame.ts';
+import type { IdClaimant, IdDirectory } from './directory.ts';
 import { NO_ROOM, type Connection, type Member } from './model.ts';
 import type { Outbound } from './outbound.ts';
 import type { HubCounters } from './stats.ts';
@@ -19,6 +20,7 @@ export class Identity {
     private readonly outbound: Outbound,
     private readonly counters: HubCounters,
     private readonly livenessTimeoutMs: number,
+    private readonly directory?: IdDirectory,
   ) {}
 
   get size(): number {
@@ -41,6 +43,18 @@ export class Identity {
    */
   async claim(connection: Connection, id: string, grant: (member: Member) => void): Promise<void> {
     const holder = this.byId.get(id);
+    if (holder === undefined && connection.member === undefined && this.directory) {
+      // not ours: the cluster decides, and the world may have moved while it did
+      const verdict = await this.directory.claim(id, claimantOf(connection));
+      if (connection.state === 'closed') return;
+      if (this.byId.has(id) || connection.member !== undefined)
+        return this.claim(connection, id, grant);
+      if (verdict === 'taken') {
+        this.outbound.error(connection, 'id-taken', `${stringifyJson(id)} is connected elsewhere`);
+        return;
+      }
+      return grant(this.create(id));
+    }
     if (!holder || holder === connection.member) return grant(connection.member ?? this.create(id));
     // a member of another principal (docs/protocol.md §4.7) is never handed over, nor its queue:
     // the id is free again once that member has left, after its grace window
@@ -96,12 +110,21 @@ export class Identity {
     member.connection = connection;
     member.transport = connection.context.transport;
     member.principal = connection.principal;
+    member.link = connection.context.link;
     this.byId.set(member.id, member);
+    this.directory?.update(member.id, 'live', claimantOf(connection));
+  }
+
+  /** The member lost its connection and is inside its grace window. */
+  graced(member: Member): void {
+    this.directory?.update(member.id, 'grace', claimantOfMember(member));
   }
 
   /** Forgets the id, unless another record holds it by now. */
   release(member: Member): void {
-    if (this.byId.get(member.id) === member) this.byId.delete(member.id);
+    if (this.byId.get(member.id) !== member) return;
+    this.byId.delete(member.id);
+    this.directory?.update(member.id, 'gone', claimantOfMember(member));
   }
 
   private evict(connection: Connection, id: string): void {
@@ -126,4 +149,18 @@ export class Identity {
       pendingChars: 0,
     };
   }
+}
+
+function claimantOf(connection: Connection): IdClaimant {
+  return {
+    ...(connection.context.link !== undefined && { link: connection.context.link }),
+    ...(connection.principal !== undefined && { principal: connection.principal }),
+  };
+}
+
+function claimantOfMember(member: Member): IdClaimant {
+  return {
+    ...(member.link !== undefined && { link: member.link }),
+    ...(member.principal !== undefined && { principal: member.principal }),
+  };
 }

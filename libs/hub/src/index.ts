@@ -34,4 +34,5 @@ export type {
   HubEvents,
 } from './options.ts';
 export type { HubStats } from './stats.ts';
+export type { IdClaimant, IdDirectory, IdState, IdVerdict } from './directory.ts';
 export type { HubSnapshot, MemberSnapshot, RoomSnapshot, SnapshotLimits } from './inspect.ts';

@@ -43,6 +43,8 @@ export interface Member {
   transport: string;
   /** The principal of its latest connection: only the same principal may take it over. */
   principal?: string | undefined;
+  /** The cluster key of its latest connection, for the directory (docs/cluster.md). */
+  link?: string | undefined;
   readonly stamp: SenderStamp;
   /** Set while the member is inside its grace window. */
   graceTimer?: unknown;

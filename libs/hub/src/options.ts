@@ -13,6 +13,7 @@ import {
   type TokenAuthority,
 } from '@switchyard/protocol';
 import type { RateLimitOptions } from './rate-limit.ts';
+import type { IdDirectory } from './directory.ts';
 
 /** What the `authenticate` hook sees when a connection announces. */
 export interface AuthRequest {
@@ -77,6 +78,8 @@ export interface HubServices {
    * connect time, or with a `token` in its announce. @default none: no token is required
    */
   readonly tokens?: TokenAuthority;
+  /** Ids across a cluster (docs/cluster.md). @default none: this hub's ids are all there are */
+  readonly directory?: IdDirectory;
 }
 
 /** Options with every default applied. */
@@ -90,6 +93,7 @@ export interface ResolvedServices {
   readonly log: Logger;
   readonly authenticate?: Authenticate;
   readonly tokens?: TokenAuthority;
+  readonly directory?: IdDirectory;
 }
 
 /** Applies the defaults. */
@@ -116,6 +120,7 @@ export function resolveServices(services: HubServices): ResolvedServices {
     log: services.log ?? debugLogger('switchyard:hub'),
     ...(services.authenticate && { authenticate: services.authenticate }),
     ...(services.tokens && { tokens: services.tokens }),
+    ...(services.directory && { directory: services.directory }),
   };
 }
 

@@ -28,6 +28,7 @@ export class Presence {
     member.connection = undefined;
     if (this.graceMs <= 0) return this.forget(member, 'disconnect', true);
     this.log('debug', 'member in grace window', { id: member.id, graceMs: this.graceMs });
+    this.identity.graced(member);
     member.graceTimer = this.clock.setTimeout(() => {
       member.graceTimer = undefined;
       this.forget(member, 'disconnect', true);

@@ -48,6 +48,8 @@ export interface ConnectionContext {
   readonly remoteAddress?: string;
   readonly origin?: string;
   readonly credentials?: Credentials;
+  /** The connection's key across a cluster, set by the node that linked it (docs/cluster.md). */
+  readonly link?: string;
 }
 
 /** What a server half hands its pipes to; in practice `hub.accept`. */

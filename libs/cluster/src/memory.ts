@@ -1,0 +1,143 @@
+/**
+ * A cluster in one process: every node's backplane shares one directory and one bus, frames are
+ * delivered in order once per turn of the event loop, and node death is a method call. It runs
+ * several hubs in one test, and is the reference the Redis backplane is held to.
+ */
+import type { Backplane, BackplaneStats, IdRecord } from './backplane.ts';
+
+/** The shared state of one memory cluster. */
+export interface MemoryCluster {
+  /** A backplane for node `id` (a new node joins the cluster). */
+  join(id: string): Backplane;
+  /** The node dies at once: no more frames from or to it; the others hear of it. */
+  kill(id: string): void;
+  /** Live node ids. */
+  readonly nodes: readonly string[];
+  /** Who holds `id` now, as the directory records it. */
+  idRecord(id: string): IdRecord | undefined;
+  /** The home of `room` now. */
+  homeOf(room: string): string | undefined;
+}
+
+interface MemoryNode {
+  readonly id: string;
+  readonly frameListeners: Set<(from: string, frame: string) => void>;
+  readonly downListeners: Set<(node: string) => void>;
+  /** Frames for this node, delivered at the next turn. */
+  inbox: Array<readonly [from: string, frame: string]>;
+  scheduled: boolean;
+  counters: { published: number; batches: number; received: number; dropped: number };
+}
+
+/** Creates an empty memory cluster. */
+export function createMemoryCluster(): MemoryCluster {
+  const live = new Map<string, MemoryNode>();
+  const ids = new Map<string, IdRecord>();
+  const homes = new Map<string, string>();
+  let deaths = 0;
+
+  function deliver(node: MemoryNode): void {
+    node.scheduled = false;
+    const frames = node.inbox;
+    node.inbox = [];
+    if (!live.has(node.id)) return;
+    for (const [from, frame] of frames) {
+      node.counters.received++;
+      for (const listener of node.frameListeners) listener(from, frame);
+    }
+  }
+
+  function kill(id: string): void {
+    const node = live.get(id);
+    if (!node) return;
+    live.delete(id);
+    deaths++;
+    for (const other of live.values()) for (const listener of other.downListeners) listener(id);
+  }
+
+  function join(id: string): Backplane {
+    if (live.has(id)) throw new Error(`node ${id} is in the cluster already`);
+    const node: MemoryNode = {
+      id,
+      frameListeners: new Set(),
+      downListeners: new Set(),
+      inbox: [],
+      scheduled: false,
+      counters: { published: 0, batches: 0, received: 0, dropped: 0 },
+    };
+    live.set(id, node);
+    const alive = () => live.get(id) === node;
+    return {
+      node: id,
+      send(to, frame) {
+        const target = live.get(to);
+        if (!alive() || !target) return void node.counters.dropped++;
+        node.counters.published++;
+        target.inbox.push([id, frame]);
+        if (!target.scheduled) {
+          target.scheduled = true;
+          node.counters.batches++;
+          queueMicrotask(() => deliver(target));
+        }
+      },
+      onFrame(listener) {
+        node.frameListeners.add(listener);
+        return () => node.frameListeners.delete(listener);
+      },
+      async home(room, candidate) {
+        const holder = homes.get(room);
+        if (holder !== undefined && live.has(holder)) return holder;
+        homes.set(room, candidate);
+        return candidate;
+      },
+      vacate(room, holder) {
+        if (homes.get(room) === holder) homes.delete(room);
+      },
+      async getId(key) {
+        return ids.get(key);
+      },
+      async swapId(key, expected, record) {
+        if (ids.get(key) !== expected) return false;
+        ids.set(key, record);
+        return true;
+      },
+      putId(key, record) {
+        const held = ids.get(key);
+        if (!held || held.home === record.home) ids.set(key, record);
+      },
+      dropId(key, home, link) {
+        const held = ids.get(key);
+        if (held && held.home === home && held.link === link) ids.delete(key);
+      },
+      isLive: (other) => live.has(other),
+      nodes: () => [...live.keys()],
+      onNodeDown(listener) {
+        node.downListeners.add(listener);
+        return () => node.downListeners.delete(listener);
+      },
+      stats(): BackplaneStats {
+        return {
+          published: node.counters.published,
+          batches: node.counters.batches,
+          received: node.counters.received,
+          queued: 0,
+          dropped: { nodeGone: node.counters.dropped },
+          nodeDeaths: deaths,
+        };
+      },
+      async close() {
+        kill(id);
+      },
+    };
+  }
+
+  return {
+    join,
+    kill,
+    get nodes() {
+      return [...live.keys()];
+    },
+    idRecord: (id) => ids.get(id),
+    homeOf: (room) => homes.get(room),
+  };
+}

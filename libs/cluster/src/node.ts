@@ -1,0 +1,408 @@
+/**
+ * One node of a cluster (docs/cluster.md): a hub plus the routing that makes many hubs one.
+ * Every room lives in the hub of one node, its **home**; a connection stays on the node it
+ * reached, its **edge**, which links it to the home of the room it announces into. To the home's
+ * hub a member on another edge is an ordinary pipe whose `send` crosses the bus, so every rule
+ * of docs/protocol.md runs unchanged in one hub per room: stamping, `memberCount`, grace
+ * windows, per-sender order.
+ */
+import {
+  CloseCode,
+  definePipe,
+  parseHeader,
+  payloadOf,
+  stringifyJson,
+  type ConnectionContext,
+  type Pipe,
+  type PipeHandle,
+} from '@switchyard/protocol';
+import {
+  createHub,
+  type Hub,
+  type HubOptions,
+  type HubServices,
+  type IdClaimant,
+  type IdDirectory,
+  type IdState,
+  type IdVerdict,
+  type LeaveReason,
+} from '@switchyard/hub';
+import type { Backplane, IdRecord } from './backplane.ts';
+import { decodeBus, encodeBus, type BusFrame } from './wire.ts';
+
+/** A node: accept client pipes here instead of `hub.accept`. */
+export interface ClusterNode {
+  readonly node: string;
+  /** The hub of the rooms homed here. */
+  readonly hub: Hub;
+  accept(pipe: Pipe, context?: Partial<ConnectionContext>): void;
+  /** Connections whose edge is this node. */
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+/** How long a request to another node may take before it counts as unanswered. */
+const REQUEST_TIMEOUT_MS = 1500;
+/** Reroutes of one announce before the edge gives up (homes moving under it). */
+const MAX_REROUTES = 3;
+const REROUTE = 'reroute';
+
+/** A connection on this edge. */
+interface EdgeConnection {
+  readonly link: string;
+  readonly pipe: Pipe;
+  readonly context: ConnectionContext;
+  /** Where its frames go: this node's hub, or the home over the bus. */
+  route: Route;
+  /** Frames held while an announce finds its room's home. */
+  held?: string[];
+  /** The latest announce, sent again when a home turns out to have moved. */
+  announce?: string;
+  reroutes: number;
+  closed: boolean;
+}
+
+type Route =
+  | { readonly kind: 'local'; readonly handle: PipeHandle; readonly room?: string | undefined }
+  | { readonly kind: 'remote'; readonly home: string; readonly room: string };
+
+/** A member linked here from another edge. */
+interface HomedLink {
+  readonly edge: string;
+  readonly handle: PipeHandle;
+}
+
+/** Creates a node on `backplane`; the hub gets `options` and `services`, plus the directory. */
+export function createClusterNode(
+  backplane: Backplane,
+  options: HubOptions = {},
+  services: Omit<HubServices, 'directory'> = {},
+): ClusterNode {
+  const self = backplane.node;
+  const edges = new Map<string, EdgeConnection>();
+  const homed = new Map<string, HomedLink>();
+  const requests = new Map<string, (answer: string) => void>();
+  let nextLink = 0;
+  let nextRequest = 0;
+  const livenessTimeoutMs = options.livenessTimeoutMs ?? REQUEST_TIMEOUT_MS;
+
+  const directory: IdDirectory = {
+    claim: (id, claimant) => claimId(id, claimant),
+    update(id: string, state: IdState, claimant: IdClaimant) {
+      const link = claimant.link ?? '';
+      if (state === 'gone') return backplane.dropId(id, self, link);
+      backplane.putId(id, {
+        home: self,
+        link,
+        state,
+        ...(claimant.principal !== undefined && { principal: claimant.principal }),
+      });
+    },
+  };
+  const hub = createHub(options, { ...services, directory });
+  hub.on('room:destroyed', (room) => backplane.vacate(room, self));
+
+  /** docs/protocol.md §4.3 across nodes: the single-node rules, with the holder's home asked. */
+  async function claimId(id: string, claimant: IdClaimant): Promise<IdVerdict> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const held = await backplane.getId(id);
+      const mine: IdRecord = {
+        home: self,
+        link: claimant.link ?? '',
+        state: 'live',
+        ...(claimant.principal !== undefined && { principal: claimant.principal }),
+      };
+      if (!held || held.home === self || !backplane.isLive(held.home)) {
+        if (await backplane.swapId(id, held, mine)) return 'granted';
+        continue;
+      }
+      const moving = held.link === mine.link;
+      const samePrincipal =
+        claimant.principal !== undefined && held.principal === claimant.principal;
+      const foreign = held.principal !== undefined && held.principal !== claimant.principal;
+      if (!moving && !samePrincipal) {
+        if (held.state === 'live' && (await request(held.home, 'alive', id)) === '1')
+          return 'taken';
+        // a member of another principal is not handed over before its grace window ends
+        if (foreign) return 'taken';
+      }
+      if (!(await backplane.swapId(id, held, mine))) continue;
+      const reason: LeaveReason = moving || held.state === 'grace' ? 'moved' : 'replaced';
+      void request(held.home, 'release', `${reason}|${id}`);
+      return 'granted';
+    }
+    return 'taken';
+  }
+
+  function request(node: string, kind: string, arg: string): Promise<string | undefined> {
+    if (!backplane.isLive(node)) return Promise.resolve(undefined);
+    const req = `${self}.${++nextRequest}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        requests.delete(req);
+        resolve(undefined);
+      }, REQUEST_TIMEOUT_MS);
+      requests.set(req, (answer) => {
+        clearTimeout(timer);
+        requests.delete(req);
+        resolve(answer);
+      });
+      backplane.send(node, encodeBus({ kind: 'Q', req, request: kind, arg }));
+    });
+  }
+
+  async function answer(kind: string, arg: string): Promise<string> {
+    switch (kind) {
+      case 'alive': // is the member holding id `arg` here connected and answering?
+        return (await hub.isAlive(arg, livenessTimeoutMs)) ? '1' : '0';
+      case 'link-alive': {
+        const edge = edges.get(arg);
+        if (!edge || edge.closed) return '0';
+        return (await edge.pipe.isAlive?.(livenessTimeoutMs).catch(() => false)) ? '1' : '0';
+      }
+      case 'release': {
+        const at = arg.indexOf('|');
+        hub.release(arg.slice(at + 1), arg.slice(0, at) as LeaveReason);
+        return '1';
+      }
+      default:
+        return '';
+    }
+  }
+
+  // ---- the edge: connections that reached this node ----
+
+  function accept(pipe: Pipe, given: Partial<ConnectionContext> = {}): void {
+    const link = `${self}.${++nextLink}`;
+    const context: ConnectionContext = { ...given, transport: given.transport ?? pipe.transport };
+    const edge = { link, pipe, context, reroutes: 0, closed: false } as EdgeConnection;
+    // a connection starts on this node's hub, which owns announce deadlines and bad input
+    edge.route = { kind: 'local', handle: localHandle(edge) };
+    edges.set(link, edge);
+    hub.accept(edge.route.handle.pipe, { ...context, link });
+    pipe.onMessage((message) => fromClient(edge, message));
+    pipe.onClose((info) => {
+      edge.closed = true;
+      edges.delete(link);
+      const route = edge.route;
+      if (route.kind === 'local') route.handle.closed({ local: false, ...codeOf(info.code) });
+      else backplane.send(route.home, encodeBus({ kind: 'C', link, ...codeOf(info.code) }));
+    });
+  }
+
+  /** The pipe this node's hub sees for a connection it homes itself. */
+  function localHandle(edge: EdgeConnection): PipeHandle {
+    const handle: PipeHandle = definePipe(edge.context.transport, {
+      send: (message) => edge.pipe.send(message),
+      close(code, reason) {
+        handle.closed({ local: true, ...codeOf(code), ...(reason !== undefined && { reason }) });
+        if (edge.route.kind === 'local' && edge.route.handle === handle)
+          edge.pipe.close(code, reason);
+      },
+      bufferedAmount: () => edge.pipe.bufferedAmount,
+      isAlive: (timeoutMs) => edge.pipe.isAlive?.(timeoutMs) ?? Promise.resolve(false),
+    });
+    return handle;
+  }
+
+  function fromClient(edge: EdgeConnection, message: string): void {
+    if (edge.held) {
+      edge.held.push(message);
+      return;
+    }
+    const room = message.startsWith('/announce|') ? roomOf(message) : undefined;
+    if (room !== undefined) edge.announce = message;
+    if (room !== undefined && room !== edge.route.room) {
+      edge.held = [message];
+      void reroute(edge, room);
+      return;
+    }
+    forward(edge, message);
+  }
+
+  function forward(edge: EdgeConnection, message: string): void {
+    const route = edge.route;
+    if (route.kind === 'local') route.handle.receive(message);
+    else backplane.send(route.home, encodeBus({ kind: 'M', link: edge.link, frame: message }));
+  }
+
+  /** Moves `edge` to the home of `room`, then lets what it held through, in order. */
+  async function reroute(edge: EdgeConnection, room: string): Promise<void> {
+    const home = await backplane.home(room, self);
+    if (edge.closed) return;
+    const route = edge.route;
+    const sameHome =
+      route.kind === 'local' ? home === self && route.handle.isOpen : route.home === home;
+    if (!sameHome) {
+      // the old home keeps the member in its grace window until the new home claims the id,
+      // which has the old one release it: the old room hears /leave "moved", as in one hub
+      detach(edge);
+      edge.route =
+        home === self
+          ? { kind: 'local', handle: localHandle(edge), room }
+          : { kind: 'remote', home, room };
+      if (edge.route.kind === 'local')
+        hub.accept(edge.route.handle.pipe, { ...edge.context, link: edge.link });
+      else
+        backplane.send(
+          home,
+          encodeBus({
+            kind: 'J',
+            link: edge.link,
+            room,
+            // credentials included: the home's hub authenticates (the bus is private)
+            context: stringifyJson(edge.context) ?? '{}',
+          }),
+        );
+    } else if (route.kind === 'local') edge.route = { ...route, room };
+    else edge.route = { ...route, room };
+    const held = edge.held ?? [];
+    edge.held = undefined;
+    // a second announce among them may start another reroute, which holds the rest again
+    for (const message of held) fromClient(edge, message);
+  }
+
+  /** Ends the current route without telling the client. */
+  function detach(edge: EdgeConnection): void {
+    const route = edge.route;
+    if (route.kind === 'local') route.handle.closed({ local: false, code: CloseCode.normal });
+    else
+      backplane.send(route.home, encodeBus({ kind: 'C', link: edge.link, code: CloseCode.normal }));
+  }
+
+  function fromHome(from: string, frame: BusFrame): void {
+    if (frame.kind !== 'D' && frame.kind !== 'X') return;
+    const edge = edges.get(frame.link);
+    // a home this connection has left may still have been talking to it
+    if (!edge || edge.route.kind !== 'remote' || edge.route.home !== from) return;
+    if (frame.kind === 'D') return void edge.pipe.send(frame.frame);
+    if (frame.reason === REROUTE && edge.announce && edge.reroutes++ < MAX_REROUTES) {
+      // not the room's home after all (the room emptied and moved): find it again and announce
+      // anew; frames sent after the announce went to the old home and are lost (counted there)
+      const room = edge.route.room;
+      const handle = localHandle(edge);
+      handle.closed({ local: true, code: CloseCode.normal });
+      edge.route = { kind: 'local', handle };
+      edge.held = [edge.announce];
+      void reroute(edge, room);
+      return;
+    }
+    edge.pipe.close(frame.code, frame.reason);
+  }
+
+  // ---- the home: members linked here from other edges ----
+
+  async function linked(from: string, link: string, room: string, context: string) {
+    const home = await backplane.home(room, self);
+    if (home !== self)
+      return backplane.send(
+        from,
+        encodeBus({ kind: 'X', link, code: CloseCode.goingAway, reason: REROUTE }),
+      );
+    const given = JSON.parse(context) as ConnectionContext;
+    const handle: PipeHandle = definePipe(given.transport, {
+      send: (message) => backplane.send(from, encodeBus({ kind: 'D', link, frame: message })),
+      close(code, reason) {
+        homed.delete(link);
+        backplane.send(
+          from,
+          encodeBus({ kind: 'X', link, code: code ?? CloseCode.normal, reason: reason ?? '' }),
+        );
+        handle.closed({ local: true, ...codeOf(code), ...(reason !== undefined && { reason }) });
+      },
+      isAlive: async () => (await request(from, 'link-alive', link)) === '1',
+    });
+    homed.set(link, { edge: from, handle });
+    hub.accept(handle.pipe, { ...given, link });
+  }
+
+  const offFrame = backplane.onFrame((from, text) => {
+    const frame = decodeBus(text);
+    if (!frame) return;
+    switch (frame.kind) {
+      case 'J':
+        // frames that follow a J wait behind it: the hub holds a connection's messages while
+        // its announce runs, but the link must exist first
+        return void linkedInOrder(from, frame.link, frame.room, frame.context);
+      case 'M':
+        return void whenLinked(frame.link, (handle) => handle.receive(frame.frame));
+      case 'C':
+        return void whenLinked(frame.link, (handle) => {
+          homed.delete(frame.link);
+          handle.closed({ local: false, ...codeOf(frame.code) });
+        });
+      case 'Q':
+        return void answer(frame.request, frame.arg).then((value) =>
+          backplane.send(from, encodeBus({ kind: 'R', req: frame.req, answer: value })),
+        );
+      case 'R':
+        return requests.get(frame.req)?.(frame.answer);
+      default:
+        return fromHome(from, frame);
+    }
+  });
+
+  // J needs an await (is this node still the room's home?); M and C frames for a link that is
+  // being linked wait for it, so a connection's frames keep their order
+  const linking = new Map<string, Array<(handle: PipeHandle | undefined) => void>>();
+  function linkedInOrder(from: string, link: string, room: string, context: string): void {
+    linking.set(link, []);
+    void linked(from, link, room, context).finally(() => {
+      const waiting = linking.get(link) ?? [];
+      linking.delete(link);
+      const handle = homed.get(link)?.handle;
+      for (const run of waiting) run(handle);
+    });
+  }
+  function whenLinked(link: string, run: (handle: PipeHandle) => void): void {
+    const waiting = linking.get(link);
+    if (waiting) return void waiting.push((handle) => handle && run(handle));
+    const handle = homed.get(link)?.handle;
+    if (handle) run(handle);
+  }
+
+  const offDown = backplane.onNodeDown((node) => {
+    // members whose edge died: a hard disconnect each, so grace windows and /leave follow
+    for (const [link, entry] of homed) {
+      if (entry.edge !== node) continue;
+      homed.delete(link);
+      entry.handle.closed({ local: false, code: CloseCode.abnormal });
+    }
+    // connections whose room's home died: closed, so their clients reconnect and re-announce
+    for (const edge of edges.values())
+      if (edge.route.kind === 'remote' && edge.route.home === node)
+        edge.pipe.close(CloseCode.goingAway, 'the room moved: reconnect');
+  });
+
+  return {
+    node: self,
+    hub,
+    accept,
+    get connections() {
+      return edges.size;
+    },
+    async close() {
+      offFrame();
+      offDown();
+      for (const edge of [...edges.values()])
+        edge.pipe.close(CloseCode.goingAway, 'server shutting down');
+      hub.close();
+      await backplane.close();
+    },
+  };
+}
+
+/** The room of an announce, read from its payload; undefined when it has none. */
+function roomOf(message: string): string | undefined {
+  const header = parseHeader(message);
+  try {
+    const data = JSON.parse(payloadOf(message, header)) as { room?: unknown };
+    return typeof data.room === 'string' ? data.room : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function codeOf(code: number | undefined): { code?: number } {
+  return code === undefined ? {} : { code };
+}
