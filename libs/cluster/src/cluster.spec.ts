@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryServer, type MemoryServer } from '@switchyard/transport-memory/server';
-import { describeCluster } from './cluster-suite.test-helper.ts';
+import { describeCluster } from '@switchyard/testing';
 import { createMemoryCluster } from './memory.ts';
 import { createClusterNode, type ClusterNode } from './node.ts';
 import { decodeBus, encodeBus, type BusFrame } from './wire.ts';

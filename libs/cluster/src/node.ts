@@ -9,6 +9,7 @@
 import {
   CloseCode,
   definePipe,
+  errorMessage,
   parseHeader,
   payloadOf,
   stringifyJson,
@@ -38,6 +39,8 @@ export interface ClusterNode {
   accept(pipe: Pipe, context?: Partial<ConnectionContext>): void;
   /** Connections whose edge is this node. */
   readonly connections: number;
+  /** Client frames refused because the directory was out of reach. */
+  readonly unroutable: number;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,8 @@ const REQUEST_TIMEOUT_MS = 1500;
 /** Reroutes of one announce before the edge gives up (homes moving under it). */
 const MAX_REROUTES = 3;
 const REROUTE = 'reroute';
+/** How long an announce waits for an unreachable directory before it is refused. */
+const DIRECTORY_PATIENCE_MS = 3000;
 
 /** A connection on this edge. */
 interface EdgeConnection {
@@ -84,10 +89,13 @@ export function createClusterNode(
   const requests = new Map<string, (answer: string) => void>();
   let nextLink = 0;
   let nextRequest = 0;
+  /** Client frames refused because the directory could not route them. */
+  let unroutable = 0;
   const livenessTimeoutMs = options.livenessTimeoutMs ?? REQUEST_TIMEOUT_MS;
 
   const directory: IdDirectory = {
-    claim: (id, claimant) => claimId(id, claimant),
+    // a directory that cannot be reached costs the announcer a retry, never the process
+    claim: (id, claimant) => claimId(id, claimant).catch((): IdVerdict => 'unavailable'),
     update(id: string, state: IdState, claimant: IdClaimant) {
       const link = claimant.link ?? '';
       if (state === 'gone') return backplane.dropId(id, self, link);
@@ -228,8 +236,20 @@ export function createClusterNode(
 
   /** Moves `edge` to the home of `room`, then lets what it held through, in order. */
   async function reroute(edge: EdgeConnection, room: string): Promise<void> {
-    const home = await backplane.home(room, self);
+    const home = await homeWithin(room, DIRECTORY_PATIENCE_MS);
     if (edge.closed) return;
+    if (home === undefined) {
+      // the directory is out of reach: this announce and what waited behind it are refused
+      const held = edge.held ?? [];
+      edge.held = undefined;
+      unroutable += held.length;
+      edge.pipe.send(
+        errorMessage('rate-limited', 'the cluster directory is unavailable', {
+          retryAfterMs: 1000,
+        }),
+      );
+      return;
+    }
     const route = edge.route;
     const sameHome =
       route.kind === 'local' ? home === self && route.handle.isOpen : route.home === home;
@@ -260,6 +280,19 @@ export function createClusterNode(
     edge.held = undefined;
     // a second announce among them may start another reroute, which holds the rest again
     for (const message of held) fromClient(edge, message);
+  }
+
+  /** The home of `room`, retried while the directory is unreachable; undefined past `patienceMs`. */
+  async function homeWithin(room: string, patienceMs: number): Promise<string | undefined> {
+    const deadline = Date.now() + patienceMs;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+      try {
+        return await backplane.home(room, self);
+      } catch {
+        if (Date.now() + delay > deadline) return undefined;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   /** Ends the current route without telling the client. */
@@ -293,7 +326,7 @@ export function createClusterNode(
   // ---- the home: members linked here from other edges ----
 
   async function linked(from: string, link: string, room: string, context: string) {
-    const home = await backplane.home(room, self);
+    const home = await homeWithin(room, DIRECTORY_PATIENCE_MS);
     if (home !== self)
       return backplane.send(
         from,
@@ -380,6 +413,9 @@ export function createClusterNode(
     accept,
     get connections() {
       return edges.size;
+    },
+    get unroutable() {
+      return unroutable;
     },
     async close() {
       offFrame();

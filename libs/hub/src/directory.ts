@@ -11,8 +11,11 @@ export interface IdClaimant {
   readonly principal?: string;
 }
 
-/** What the directory decided: `taken` means a live holder elsewhere keeps the id. */
-export type IdVerdict = 'granted' | 'taken';
+/**
+ * What the directory decided: `taken`, a live holder elsewhere keeps the id; `unavailable`, the
+ * directory cannot be reached (the announcer gets `/error rate-limited` and may retry).
+ */
+export type IdVerdict = 'granted' | 'taken' | 'unavailable';
 
 /** A member's state as the directory records it. */
 export type IdState = 'live' | 'grace' | 'gone';

@@ -53,6 +53,12 @@ export class Identity {
         this.outbound.error(connection, 'id-taken', `${stringifyJson(id)} is connected elsewhere`);
         return;
       }
+      if (verdict === 'unavailable') {
+        this.outbound.error(connection, 'rate-limited', 'the cluster directory is unavailable', {
+          retryAfterMs: 1000,
+        });
+        return;
+      }
       return grant(this.create(id));
     }
     if (!holder || holder === connection.member) return grant(connection.member ?? this.create(id));

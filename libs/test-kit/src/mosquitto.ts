@@ -19,7 +19,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Resolves once something accepts TCP connections on `port`. */
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {

@@ -43,3 +43,4 @@ export {
 } from './browser.ts';
 export { openBrowserBridge, sharedBrowserBridge, type BrowserBridge } from './browser-bridge.ts';
 export { describeAuthentication, type AuthServer, type AuthTransport } from './auth-suite.ts';
+export { describeCluster, type TestCluster, type MakeCluster } from './cluster-suite.ts';

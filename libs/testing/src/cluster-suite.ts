@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Connector } from '@switchyard/protocol';
-import { errorCodeOf, quietFor, rawClient, type RawClient } from '@switchyard/testing';
+import { quietFor } from '@switchyard/test-kit';
+import { errorCodeOf, rawClient, type RawClient } from './raw-client.ts';
 
 /** A cluster under test. */
 export interface TestCluster extends AsyncDisposable {

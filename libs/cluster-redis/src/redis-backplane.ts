@@ -1,0 +1,471 @@
+/**
+ * The Redis backplane (docs/cluster.md, "Redis"): one inbox channel per node, frames batched per
+ * destination once per event-loop turn and numbered so a batch re-sent after a Redis blip is
+ * delivered once; a directory of single-key compare-and-set records; leases in one sorted set
+ * scored with Redis' own clock; a self-ping that notices a subscription that went quiet.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Backplane, BackplaneStats, IdRecord } from '@switchyard/cluster';
+import type { Logger } from '@switchyard/protocol';
+
+/** Options of {@link createRedisBackplane}. */
+export interface RedisBackplaneOptions {
+  /** `redis://[:password@]host:port[/db]` or `rediss://…`. */
+  readonly url: string;
+  /** This node's id, unique in the cluster. @default random */
+  readonly node?: string;
+  /** Key and channel prefix, so clusters can share a Redis. @default 'sy' */
+  readonly prefix?: string;
+  /** A node whose lease is this old is dead. @default 3000 */
+  readonly leaseMs?: number;
+  /** How often leases are renewed and the live nodes read. @default 1000 */
+  readonly renewMs?: number;
+  /** Bounds of the per-destination outage buffer; past them the newest frames are dropped. */
+  readonly outage?: {
+    readonly maxFrames?: number;
+    readonly maxChars?: number;
+    readonly maxAgeMs?: number;
+  };
+  readonly log?: Logger;
+}
+
+/** A Redis backplane, plus what the server reports of it. */
+export interface RedisBackplane extends Backplane {
+  /** Whether the writer and the subscriber are both connected. */
+  readonly up: boolean;
+  /**
+   * Drops the connections without leaving the cluster, as a crash would: the lease runs out and
+   * the other nodes treat this one as dead. For drills and tests.
+   */
+  crash(): void;
+  /** Counters beyond {@link BackplaneStats}. */
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+/** Largest batch, in characters: one PUBLISH stays well under Redis' and the network's comfort. */
+const MAX_BATCH_CHARS = 64 * 1024;
+
+interface Outbound {
+  frames: string[];
+  chars: number;
+  /** Sequence number of the next frame to this destination. */
+  seq: number;
+  /** Frames that could not go out yet (an outage), oldest first, with when they were queued. */
+  waiting: Array<{ readonly frame: string; readonly seq: number; readonly at: number }>;
+  waitingChars: number;
+  /**
+   * One batch at a time per destination: a batch that fails (Redis went away, or the inbox has
+   * no subscriber yet after a restart) is sent again before anything after it, so the
+   * destination sees each frame once and in order.
+   */
+  inFlight: boolean;
+}
+
+/** One sender's stream, as a receiver tracks it: a new epoch is a restarted sender. */
+interface Inbound {
+  epoch: string;
+  last: number;
+}
+
+const toBase64Url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+
+// Each script touches one key (or one hash tag): nothing here is cross-slot on Redis Cluster.
+const SCRIPTS = {
+  /** KEYS[1]: value must be ARGV[1] ('' = absent) to become ARGV[2]. */
+  swap: `local cur = redis.call('GET', KEYS[1]) or ''
+if cur == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
+return 0`,
+  /** KEYS[1] deleted if it is ARGV[1]. */
+  dropIf: `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
+return 0`,
+  /** An id record set by its own home: free, or already homed on ARGV[2]. */
+  putId: `local cur = redis.call('GET', KEYS[1])
+if cur and cjson.decode(cur)[1] ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1`,
+  /** An id record removed if home ARGV[1] and link ARGV[2] still hold it. */
+  dropId: `local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local held = cjson.decode(cur)
+if held[1] == ARGV[1] and held[2] == ARGV[2] then redis.call('DEL', KEYS[1]) return 1 end
+return 0`,
+  /** Whether ARGV[1] holds a lease now, by Redis' clock. */
+  alive: `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) > now then return 1 end
+return 0`,
+  /** Renews ARGV[1]'s lease for ARGV[2] ms by Redis' clock; returns {had a lease, live nodes}. */
+  renew: `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local had = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
+return {had and 1 or 0, redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')}`,
+} as const;
+
+type Scripted = Redis & {
+  sySwap(key: string, expected: string, next: string): Promise<number>;
+  syDropIf(key: string, expected: string): Promise<number>;
+  syPutId(key: string, record: string, home: string): Promise<number>;
+  syDropId(key: string, home: string, link: string): Promise<number>;
+  syRenew(key: string, node: string, leaseMs: number): Promise<[number, string[]]>;
+  syAlive(key: string, node: string): Promise<number>;
+};
+
+function encodeRecord(record: IdRecord): string {
+  return JSON.stringify([record.home, record.link, record.state, record.principal ?? null]);
+}
+
+function decodeRecord(text: string | null): IdRecord | undefined {
+  if (text === null) return undefined;
+  const [home, link, state, principal] = JSON.parse(text) as [
+    string,
+    string,
+    'live' | 'grace',
+    string | null,
+  ];
+  return { home, link, state, ...(principal !== null && { principal }) };
+}
+
+/** Connects to Redis and joins the cluster; resolves once subscribed and leased. */
+export async function createRedisBackplane(
+  options: RedisBackplaneOptions,
+): Promise<RedisBackplane> {
+  const node = options.node ?? randomBytes(6).toString('base64url');
+  if (node.includes('|') || node.includes('\n'))
+    throw new Error(`node id ${node} may not contain | or a newline`);
+  const prefix = options.prefix ?? 'sy';
+  const leaseMs = options.leaseMs ?? 3000;
+  const renewMs = options.renewMs ?? 1000;
+  const maxFrames = options.outage?.maxFrames ?? 10_000;
+  const maxChars = options.outage?.maxChars ?? 8 * 1024 * 1024;
+  const maxAgeMs = options.outage?.maxAgeMs ?? 5000;
+  const log: Logger = options.log ?? (() => undefined);
+  const epoch = randomBytes(4).toString('hex');
+
+  const inbox = (of: string) => `${prefix}:{n:${of}}:in`;
+  const nodesKey = `${prefix}:nodes`;
+  const roomKey = (room: string) => `${prefix}:{r:${toBase64Url(room)}}`;
+  const idKey = (id: string) => `${prefix}:{i:${toBase64Url(id)}}`;
+
+  // reconnect fast and for ever: 50, 100, 200, 400, 500, 500… ms plus jitter
+  const common: RedisOptions = {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) =>
+      Math.min(50 * 2 ** (attempt - 1), 500) + Math.floor(Math.random() * 50),
+  };
+  const writer = new Redis(options.url, { ...common, enableOfflineQueue: false }) as Scripted;
+  const subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true });
+  for (const [name, lua] of Object.entries(SCRIPTS))
+    writer.defineCommand(`sy${name[0]!.toUpperCase()}${name.slice(1)}`, { numberOfKeys: 1, lua });
+
+  const frameListeners = new Set<(from: string, frame: string) => void>();
+  const downListeners = new Set<(node: string) => void>();
+  const outbound = new Map<string, Outbound>();
+  const inbound = new Map<string, Inbound>();
+  const dirty = new Set<string>();
+  let live = new Set<string>([node]);
+  /** Nodes seen to die. A node in neither set is newer than this node's view: asked, not assumed dead. */
+  const dead = new Set<string>();
+  let flushScheduled = false;
+  let closed = false;
+  /** Since when leases have been renewed without a gap: deaths are believed only after a full lease. */
+  let renewingSince: number | undefined;
+  let lastSelfPing = Date.now();
+  /** What this node wrote to the directory, to write again after Redis lost it (a restart). */
+  const mine = { ids: new Map<string, IdRecord>(), homes: new Set<string>() };
+  const counters = {
+    published: 0,
+    batches: 0,
+    received: 0,
+    duplicates: 0,
+    overflow: 0,
+    expired: 0,
+    nodeDeaths: 0,
+    resubscribes: 0,
+    renewals: 0,
+    retries: 0,
+    reasserts: 0,
+  };
+
+  /** Redis lost this node's lease (a restart, or it was reaped): write what it holds again. */
+  async function reassert(): Promise<void> {
+    counters.reasserts++;
+    log('warn', 'the directory lost this node: writing its rooms and ids again', { node });
+    for (const room of mine.homes) await writer.sySwap(roomKey(room), '', node);
+    for (const [id, record] of mine.ids)
+      await writer.syPutId(idKey(id), encodeRecord(record), record.home);
+  }
+
+  for (const client of [writer, subscriber])
+    client.on('error', (error: Error) => log('warn', 'redis error', { error: error.message }));
+  writer.on('ready', () => scheduleFlush());
+  subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) =>
+    receive(message.toString('utf8')),
+  );
+
+  function receive(batch: string): void {
+    // `from|epoch|firstSeq\n` then `len:frame…`
+    const headEnd = batch.indexOf('\n');
+    const [from, senderEpoch, first] = batch.slice(0, headEnd).split('|');
+    if (from === undefined || senderEpoch === undefined || first === undefined) return;
+    if (from === node && senderEpoch === epoch && batch.length === headEnd + 1) {
+      lastSelfPing = Date.now();
+      return;
+    }
+    let stream = inbound.get(from);
+    if (!stream || stream.epoch !== senderEpoch) {
+      stream = { epoch: senderEpoch, last: Number(first) - 1 };
+      inbound.set(from, stream);
+    }
+    let seq = Number(first);
+    for (let at = headEnd + 1; at < batch.length; seq++) {
+      const colon = batch.indexOf(':', at);
+      const length = Number(batch.slice(at, colon));
+      const frame = batch.slice(colon + 1, colon + 1 + length);
+      at = colon + 1 + length;
+      // a batch re-sent after a blip repeats what arrived before it: delivered once
+      if (seq <= stream.last) {
+        counters.duplicates++;
+        continue;
+      }
+      stream.last = seq;
+      counters.received++;
+      for (const listener of frameListeners) listener(from, frame);
+    }
+  }
+
+  function scheduleFlush(): void {
+    if (flushScheduled || closed) return;
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+
+  /** Once per turn: each destination's new frames join its queue; the queue's head goes out. */
+  function flush(): void {
+    flushScheduled = false;
+    const now = Date.now();
+    for (const to of [...dirty]) {
+      const out = outbound.get(to)!;
+      for (const frame of out.frames) {
+        out.waiting.push({ frame, seq: out.seq++, at: now });
+        out.waitingChars += frame.length;
+      }
+      out.frames = [];
+      out.chars = 0;
+      bound(out, now);
+      if (out.waiting.length === 0) dirty.delete(to);
+      else if (!out.inFlight && writer.status === 'ready') publishHead(to, out);
+    }
+  }
+
+  /** Drops what is too old or too much: the oldest past the age, the newest past the sizes. */
+  function bound(out: Outbound, now: number): void {
+    while (out.waiting.length > 0 && now - out.waiting[0]!.at > maxAgeMs) {
+      out.waitingChars -= out.waiting.shift()!.frame.length;
+      counters.expired++;
+    }
+    while (out.waiting.length > maxFrames || out.waitingChars > maxChars) {
+      out.waitingChars -= out.waiting.pop()!.frame.length;
+      counters.overflow++;
+    }
+  }
+
+  /** Publishes the head of `out`'s queue as one batch; it leaves the queue once delivered. */
+  function publishHead(to: string, out: Outbound): void {
+    let count = 0;
+    let chars = 0;
+    while (
+      count < out.waiting.length &&
+      (count === 0 || chars + out.waiting[count]!.frame.length < MAX_BATCH_CHARS)
+    )
+      chars += out.waiting[count++]!.frame.length;
+    const slice = out.waiting.slice(0, count);
+    let body = `${node}|${epoch}|${slice[0]!.seq}\n`;
+    for (const { frame } of slice) body += `${frame.length}:${frame}`;
+    out.inFlight = true;
+    counters.batches++;
+    const settle = (delivered: boolean) => {
+      out.inFlight = false;
+      if (delivered) {
+        // the queue may have been trimmed meanwhile: remove exactly the frames that went
+        const sent = new Set(slice);
+        let removed = 0;
+        out.waiting = out.waiting.filter((entry) => {
+          if (!sent.has(entry)) return true;
+          removed += entry.frame.length;
+          return false;
+        });
+        out.waitingChars -= removed;
+        counters.published += count;
+      } else counters.retries++;
+      if (closed) return;
+      dirty.add(to);
+      if (delivered) scheduleFlush();
+      else setTimeout(scheduleFlush, 50).unref?.();
+    };
+    writer.publish(inbox(to), body).then(
+      // no receiver: the destination is not subscribed (yet, after a restart) or is dead
+      (receivers) => settle(receivers > 0),
+      () => settle(false),
+    );
+  }
+
+  async function renew(): Promise<void> {
+    if (closed) return;
+    try {
+      // the self-ping travels the same way as frames: silence means a dead subscription
+      await writer.publish(inbox(node), `${node}|${epoch}|0\n`);
+      const [had, nodes] = await writer.syRenew(nodesKey, node, leaseMs);
+      const now = Date.now();
+      renewingSince ??= now;
+      const first = counters.renewals++ === 0;
+      if (had === 0 && !first) await reassert();
+      const next = new Set(nodes);
+      next.add(node);
+      for (const back of next) dead.delete(back);
+      // after a gap (a Redis outage) other nodes need a lease to renew before they count as dead
+      if (now - renewingSince >= leaseMs)
+        for (const old of live)
+          if (!next.has(old)) {
+            counters.nodeDeaths++;
+            dead.add(old);
+            inbound.delete(old);
+            outbound.delete(old);
+            dirty.delete(old);
+            for (const listener of downListeners) listener(old);
+          }
+      live = now - renewingSince >= leaseMs ? next : new Set([...live, ...next]);
+      if (subscriber.status === 'ready' && now - lastSelfPing > renewMs * 3) {
+        counters.resubscribes++;
+        lastSelfPing = now;
+        log('warn', 'the inbox subscription went quiet: resubscribing', { node });
+        subscriber.disconnect(true);
+      }
+    } catch (error) {
+      renewingSince = undefined;
+      log('debug', 'lease renewal failed', { error: String(error) });
+    }
+  }
+
+  await Promise.all([writer.connect(), subscriber.connect()]);
+  await subscriber.subscribe(inbox(node));
+  await renew();
+  const renewer = setInterval(() => void renew(), renewMs);
+  renewer.unref?.();
+  // a queue waiting for the bus is checked for age even when nothing new is sent
+  const ager = setInterval(() => dirty.size > 0 && scheduleFlush(), 250);
+  ager.unref?.();
+
+  return {
+    node,
+    get up() {
+      return writer.status === 'ready' && subscriber.status === 'ready';
+    },
+    send(to, frame) {
+      if (closed) return;
+      let out = outbound.get(to);
+      if (!out) {
+        out = { frames: [], chars: 0, seq: 1, waiting: [], waitingChars: 0, inFlight: false };
+        outbound.set(to, out);
+      }
+      out.frames.push(frame);
+      out.chars += frame.length;
+      dirty.add(to);
+      scheduleFlush();
+    },
+    onFrame(listener) {
+      frameListeners.add(listener);
+      return () => frameListeners.delete(listener);
+    },
+    async home(room, candidate) {
+      const key = roomKey(room);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const current = await writer.get(key);
+        const holds =
+          current !== null &&
+          (live.has(current) ||
+            (!dead.has(current) && (await writer.syAlive(nodesKey, current)) === 1));
+        if (holds) {
+          if (current === node) mine.homes.add(room);
+          return current;
+        }
+        if ((await writer.sySwap(key, current ?? '', candidate)) === 1) {
+          if (candidate === node) mine.homes.add(room);
+          return candidate;
+        }
+      }
+      throw new Error(`the home of ${room} kept changing`);
+    },
+    vacate(room, holder) {
+      if (holder === node) mine.homes.delete(room);
+      writer.syDropIf(roomKey(room), holder).catch(() => undefined);
+    },
+    async getId(id) {
+      return decodeRecord(await writer.get(idKey(id)));
+    },
+    async swapId(id, expected, record) {
+      const swapped = await writer.sySwap(
+        idKey(id),
+        expected ? encodeRecord(expected) : '',
+        encodeRecord(record),
+      );
+      if (swapped === 1 && record.home === node) mine.ids.set(id, record);
+      return swapped === 1;
+    },
+    putId(id, record) {
+      if (record.home === node) mine.ids.set(id, record);
+      writer.syPutId(idKey(id), encodeRecord(record), record.home).catch(() => undefined);
+    },
+    dropId(id, home, link) {
+      const held = mine.ids.get(id);
+      if (held && held.home === home && held.link === link) mine.ids.delete(id);
+      writer.syDropId(idKey(id), home, link).catch(() => undefined);
+    },
+    // optimistic for a node this view has not met yet: a claim asks it, and silence is death
+    isLive: (other) => live.has(other) || !dead.has(other),
+    nodes: () => [...live],
+    onNodeDown(listener) {
+      downListeners.add(listener);
+      return () => downListeners.delete(listener);
+    },
+    stats(): BackplaneStats {
+      let queued = 0;
+      for (const out of outbound.values()) queued += out.waiting.length + out.frames.length;
+      return {
+        published: counters.published,
+        batches: counters.batches,
+        received: counters.received,
+        queued,
+        dropped: {
+          overflow: counters.overflow,
+          expired: counters.expired,
+          duplicates: counters.duplicates,
+        },
+        nodeDeaths: counters.nodeDeaths,
+      };
+    },
+    get counters() {
+      return { ...counters };
+    },
+    crash() {
+      closed = true;
+      clearInterval(renewer);
+      clearInterval(ager);
+      writer.disconnect();
+      subscriber.disconnect();
+    },
+    async close() {
+      if (closed) return;
+      flush();
+      closed = true;
+      clearInterval(renewer);
+      clearInterval(ager);
+      await writer.zrem(nodesKey, node).catch(() => undefined);
+      await Promise.allSettled([writer.quit(), subscriber.quit()]);
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { createClusterNode, type ClusterNode } from '@switchyard/cluster';
+import {
+  describeCluster,
+  quietFor,
+  rawClient,
+  startRedis,
+  waitUntil,
+  type RedisServer,
+} from '@switchyard/testing';
+import { memoryServer, type MemoryServer } from '@switchyard/transport-memory/server';
+import { createRedisBackplane, type RedisBackplane } from './redis-backplane.ts';
+
+const GRACE_MS = 300;
+let redis: RedisServer;
+
+beforeAll(async () => {
+  redis = await startRedis();
+}, 15_000);
+afterAll(() => redis?.stop());
+
+describeCluster('Redis backplane, nodes in one process', async (size) => {
+  // each cluster its own prefix: the tests share one redis-server
+  const prefix = `t${randomBytes(3).toString('hex')}`;
+  const backplanes: RedisBackplane[] = [];
+  const nodes: ClusterNode[] = [];
+  const servers: MemoryServer[] = [];
+  for (let n = 0; n < size; n++) {
+    const backplane = await createRedisBackplane({
+      url: redis.url,
+      node: `n${n}`,
+      prefix,
+      leaseMs: 1000,
+      renewMs: 250,
+    });
+    backplanes.push(backplane);
+    const node = createClusterNode(backplane, { graceMs: GRACE_MS });
+    nodes.push(node);
+    servers.push(memoryServer(node.accept));
+  }
+  return {
+    graceMs: GRACE_MS,
+    connector: (index) => servers[index]!.connector,
+    async kill(index) {
+      backplanes[index]!.crash();
+      await servers[index]!.close(1006);
+    },
+    async [Symbol.asyncDispose]() {
+      for (const server of servers) await server.close();
+      for (const node of nodes) await node.close();
+    },
+  };
+});
+
+describe('Redis going away', () => {
+  it.each([
+    [
+      'kill -9 and a restart 700 ms later',
+      async () => {
+        await redis.kill();
+        await quietFor(700);
+        await redis.start();
+      },
+    ],
+    [
+      'CLIENT KILL TYPE pubsub (every inbox subscription cut)',
+      async () => {
+        const admin = new Redis(redis.url);
+        await admin.client('KILL', 'TYPE', 'pubsub');
+        await admin.quit();
+      },
+    ],
+  ] as const)(
+    '%s while two nodes talk every 10 ms: nothing lost, doubled or reordered, no /leave',
+    async (_name, outage) => {
+      const prefix = `r${randomBytes(3).toString('hex')}`;
+      const make = (node: string) =>
+        createRedisBackplane({ url: redis.url, node, prefix, leaseMs: 1000, renewMs: 250 });
+      const [one, two] = [await make('one'), await make('two')];
+      const nodes = [
+        createClusterNode(one, { graceMs: 3000 }),
+        createClusterNode(two, { graceMs: 3000 }),
+      ];
+      const servers = nodes.map((node) => memoryServer(node.accept));
+      try {
+        const a = await rawClient(servers[0]!.connector, ['A', 'talk']);
+        const b = await rawClient(servers[1]!.connector, ['B', 'talk']);
+        a.take();
+        const total = 300;
+        let sent = 0;
+        const sender = setInterval(() => {
+          if (sent < total) b.say(`/to|A|/seq|B|${sent++}`);
+        }, 10);
+        await waitUntil(() => sent >= 80, 'traffic before the outage', 5000);
+        await outage();
+        await waitUntil(() => sent >= total, 'the rest of the traffic', 10_000);
+        clearInterval(sender);
+        await a.next((m) => m.endsWith(`|${total - 1}`), 10_000);
+        const got = a.received
+          .filter((m) => m.startsWith('/to|A|/seq|B|'))
+          .map((m) => Number(m.slice(m.lastIndexOf('|') + 1)));
+        expect(got).toEqual(Array.from({ length: total }, (_, n) => n));
+        await quietFor(300);
+        expect(a.received.filter((m) => m.startsWith('/leave'))).toEqual([]);
+        expect(b.received.filter((m) => m.startsWith('/leave') || m.startsWith('/error'))).toEqual(
+          [],
+        );
+        expect(two.stats().dropped).toMatchObject({ overflow: 0, expired: 0 });
+      } finally {
+        for (const server of servers) await server.close();
+        for (const node of nodes) await node.close();
+      }
+    },
+    30_000,
+  );
+});
