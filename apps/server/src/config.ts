@@ -23,6 +23,10 @@ export interface ServerConfig {
   readonly jwt?: JwtConfig;
   /** Shows room names and peer ids on the status page to callers that send it. */
   readonly adminToken?: string;
+  /** The cluster's Redis (docs/cluster.md); undefined: this process is the whole service. */
+  readonly cluster?: string;
+  /** This node's id in the cluster; undefined: random. */
+  readonly nodeId?: string;
 }
 
 /** How tokens are verified: exactly one key source, plus the claims every token must carry. */
@@ -218,6 +222,18 @@ export function parseConfig(
         'the status page shows room names and peer ids only with this token (16+ characters; default: only to loopback) [env SWITCHYARD_ADMIN_TOKEN]',
       ),
     )
+    .addOption(
+      new Option(
+        '--cluster <url>',
+        'join a cluster on Redis: redis://[:password@]host:port[/db] or rediss://… (docs/cluster.md) [env SWITCHYARD_CLUSTER]',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--node-id <id>',
+        'this node in the cluster, unique; default random [env SWITCHYARD_NODE_ID]',
+      ).default(fromEnv(String, 'SWITCHYARD_NODE_ID')),
+    )
     .exitOverride();
   program.parse([...argv], { from: 'user' });
   const options = program.opts<{
@@ -238,10 +254,20 @@ export function parseConfig(
     jwtAudience?: string;
     jwtClockTolerance: number;
     adminToken?: string;
+    cluster?: string;
+    nodeId?: string;
   }>();
   // read after parsing, not as a default: commander would print the secret in --help
   options.jwtSecret ??= fromEnv(String, 'SWITCHYARD_JWT_SECRET');
   options.adminToken ??= fromEnv(String, 'SWITCHYARD_ADMIN_TOKEN');
+  // read after parsing, like the secret: the URL may carry a password
+  options.cluster ??= fromEnv(String, 'SWITCHYARD_CLUSTER');
+  if (options.cluster !== undefined && !/^rediss?:\/\/[^/]/.test(options.cluster))
+    throw new ConfigError(
+      `--cluster must be a redis:// or rediss:// URL, got "${options.cluster.replace(/\/\/[^@/]*@/, '//***@')}"`,
+    );
+  if (options.nodeId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(options.nodeId))
+    throw new ConfigError('--node-id may use letters, digits, ".", "_" and "-", at most 64');
   if (options.adminToken !== undefined && options.adminToken.length < 16)
     throw new ConfigError('--admin-token must be 16 characters or more (openssl rand -hex 16)');
   const keySources = [options.jwtSecret, options.jwtPublicKey, options.jwtJwks].filter(Boolean);
@@ -278,5 +304,7 @@ export function parseConfig(
     ...(origins && origins.length > 0 && { allowedOrigins: origins }),
     ...(jwt && { jwt }),
     ...(options.adminToken !== undefined && { adminToken: options.adminToken }),
+    ...(options.cluster !== undefined && { cluster: options.cluster }),
+    ...(options.nodeId !== undefined && { nodeId: options.nodeId }),
   };
 }

@@ -57,6 +57,12 @@ try {
     ...(config.allowedOrigins && { allowedOrigins: config.allowedOrigins }),
     ...(jwt && { jwt }),
     ...(config.adminToken !== undefined && { adminToken: config.adminToken }),
+    ...(config.cluster !== undefined && {
+      cluster: {
+        url: config.cluster,
+        ...(config.nodeId !== undefined && { nodeId: config.nodeId }),
+      },
+    }),
   });
   const stop = (signal: string) => {
     logger.info({ signal }, 'signal received');

@@ -1,13 +1,18 @@
 /** Prometheus metrics: the hub's `stats()` read at scrape time, plus process metrics. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JwtAuthorityStats } from '@switchyard/auth';
+import type { BackplaneStats } from '@switchyard/cluster';
 import type { Hub } from '@switchyard/hub';
 
 /**
  * A registry whose metrics read `hub.stats()` (and the JWT authority's counters, when there is
  * one) when scraped; nothing runs between scrapes.
  */
-export function hubMetrics(hub: Hub, jwt?: () => JwtAuthorityStats): Registry {
+export function hubMetrics(
+  hub: Hub,
+  jwt?: () => JwtAuthorityStats,
+  backplane?: () => BackplaneStats,
+): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'switchyard_' });
   const gauge = (name: string, help: string, read: () => number) =>
@@ -99,6 +104,34 @@ export function hubMetrics(hub: Hub, jwt?: () => JwtAuthorityStats): Registry {
       }),
     );
     gauge('switchyard_jwt_cached', 'Token verdicts in the cache.', () => jwt().cached);
+  }
+  if (backplane) {
+    counter(
+      'switchyard_cluster_frames_total',
+      'Frames between nodes, by direction.',
+      ['direction'],
+      () => {
+        const { published, received } = backplane();
+        return { published, received };
+      },
+    );
+    counter('switchyard_cluster_batches_total', 'Bus messages the frames went out in.', [], () => ({
+      '': backplane().batches,
+    }));
+    counter(
+      'switchyard_cluster_dropped_total',
+      'Frames between nodes dropped (or duplicates discarded), by reason.',
+      ['reason'],
+      () => ({ ...backplane().dropped }),
+    );
+    counter('switchyard_cluster_node_deaths_total', 'Nodes seen to die.', [], () => ({
+      '': backplane().nodeDeaths,
+    }));
+    gauge(
+      'switchyard_cluster_queued',
+      'Frames waiting for the bus (an outage).',
+      () => backplane().queued,
+    );
   }
   return registry;
 }

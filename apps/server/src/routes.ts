@@ -12,6 +12,12 @@ export interface RouteContext extends StatusSource {
   readonly metrics: Registry;
   /** The built browser pages (apps/demo): the demo at `/demo/`, the status page. @default dist/demo */
   readonly demoDir?: string;
+  /** In a cluster: this node, the live nodes it sees, whether its bus is up. */
+  readonly cluster?: () => {
+    readonly node: string;
+    readonly nodes: readonly string[];
+    readonly bus: 'up' | 'down';
+  };
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -95,10 +101,21 @@ function statusPage(
   );
 }
 
-function health(response: ServerResponse, { hub, halves, version, auth }: RouteContext): void {
+function health(response: ServerResponse, context: RouteContext): void {
+  const { hub, halves, version, auth } = context;
   const transports = Object.fromEntries(halves.map((half) => [half.transport, half.connections]));
+  const cluster = context.cluster?.();
   response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  response.end(JSON.stringify({ status: 'ok', version, auth, ...hub.stats(), transports }));
+  response.end(
+    JSON.stringify({
+      status: 'ok',
+      version,
+      auth,
+      ...hub.stats(),
+      transports,
+      ...(cluster && { cluster }),
+    }),
+  );
 }
 
 function metrics(response: ServerResponse, registry: Registry): void {

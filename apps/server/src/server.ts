@@ -7,6 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger as Pino } from 'pino';
 import { createHub, type Authenticate, type Hub, type HubOptions } from '@switchyard/hub';
+import { createClusterNode, type ClusterNode } from '@switchyard/cluster';
+import { createRedisBackplane, type RedisBackplane } from '@switchyard/cluster-redis';
 import { serveTransports, type ServedTransports } from '@switchyard/http';
 import { createJwtAuthority, type JwtAuthority, type JwtAuthorityOptions } from '@switchyard/auth';
 import { CloseCode, type Logger, type TokenAuthority } from '@switchyard/protocol';
@@ -53,6 +55,22 @@ export interface StartOptions {
    * (`Authorization: Bearer …`); without one, only to loopback callers. @default none
    */
   readonly adminToken?: string;
+  /**
+   * Join a cluster on Redis (docs/cluster.md): peers on every node of it share rooms.
+   * @default none: this process is the whole service
+   */
+  readonly cluster?: ClusterOptions;
+}
+
+/** Where the cluster's Redis is and who this node is. */
+export interface ClusterOptions {
+  /** `redis://[:password@]host:port[/db]` or `rediss://…`. */
+  readonly url: string;
+  /** Unique in the cluster. @default random */
+  readonly nodeId?: string;
+  /** Node leases (docs/cluster.md). @default 3000 and 1000 */
+  readonly leaseMs?: number;
+  readonly renewMs?: number;
 }
 
 /** A running server; `await using` closes it. */
@@ -95,16 +113,45 @@ function describeAuth(tokens: TokenAuthority | undefined): string {
   return isJwtAuthority(tokens) ? `jwt: ${tokens.describe}` : 'tokens';
 }
 
+/** Connects to the cluster's Redis, or says clearly why it cannot. */
+async function joinCluster(cluster: ClusterOptions, logger: Pino): Promise<RedisBackplane> {
+  const shown = cluster.url.replace(/\/\/[^@/]*@/, '//***@');
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(
+      () => reject(new Error(`cannot reach the cluster's Redis at ${shown} within 10 s`)),
+      10_000,
+    ).unref(),
+  );
+  const backplane = await Promise.race([
+    createRedisBackplane({
+      url: cluster.url,
+      ...(cluster.nodeId !== undefined && { node: cluster.nodeId }),
+      ...(cluster.leaseMs !== undefined && { leaseMs: cluster.leaseMs }),
+      ...(cluster.renewMs !== undefined && { renewMs: cluster.renewMs }),
+      log: loggerFor(logger, 'cluster'),
+    }),
+    timeout,
+  ]);
+  logger.info({ node: backplane.node, redis: shown }, 'joined the cluster');
+  return backplane;
+}
+
 /** Starts the server and resolves once it listens. */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ name: 'switchyard' });
   const tokens: TokenAuthority | undefined =
     options.tokens ?? (options.jwt && createJwtAuthority(options.jwt));
-  const hub = createHub(options.hub, {
+  const services = {
     log: loggerFor(logger, 'hub'),
     ...(options.authenticate && { authenticate: options.authenticate }),
     ...(tokens && { tokens }),
-  });
+  };
+  const backplane = options.cluster && (await joinCluster(options.cluster, logger));
+  const node: ClusterNode | undefined =
+    backplane && createClusterNode(backplane, options.hub, services);
+  const hub = node?.hub ?? createHub(options.hub, services);
+  // in a cluster, connections go to the node, which routes each to its room's home
+  const accept = node?.accept ?? hub.accept;
   hub.on('room:created', (room) => logger.debug({ room }, 'room created'));
   hub.on('room:destroyed', (room) => logger.debug({ room }, 'room destroyed'));
   hub.on('peer:joined', (peer) => logger.info(peer, 'peer joined'));
@@ -123,12 +170,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const rates = new RateMeter(hub);
   // Node checks request deadlines (a slow POST body) every 30 s by default: check every second
   const http = createServer({ connectionsCheckingInterval: 1000 });
-  const transports = await serveTransports(http, hub.accept, halves, {
+  const transports = await serveTransports(http, accept, halves, {
     log: (transport) => loggerFor(logger, transport),
     fallback: appRoutes({
       hub,
       halves,
-      metrics: hubMetrics(hub, jwtStats(tokens)),
+      metrics: hubMetrics(hub, jwtStats(tokens), backplane && (() => backplane.stats())),
+      ...(backplane && {
+        cluster: () => ({
+          node: backplane.node,
+          nodes: backplane.nodes(),
+          bus: backplane.up ? ('up' as const) : ('down' as const),
+        }),
+      }),
       version: VERSION,
       auth: describeAuth(tokens),
       rates,
@@ -148,7 +202,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     });
   } catch (error) {
     rates.stop();
-    hub.close();
+    if (node) await node.close();
+    else hub.close();
     await transports.close();
     throw error;
   }
@@ -162,6 +217,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       transports: halves.map((half) => half.transport),
       served: halves.map((half) => half.describe()),
       auth: describeAuth(tokens),
+      ...(backplane && { cluster: { node: backplane.node, nodes: backplane.nodes() } }),
     },
     'switchyard listening',
   );
@@ -171,7 +227,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     (closing ??= (async () => {
       logger.info('shutting down');
       rates.stop();
-      hub.close(CloseCode.goingAway, 'server shutting down');
+      if (node) await node.close();
+      else hub.close(CloseCode.goingAway, 'server shutting down');
       await transports.close(CloseCode.goingAway);
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -25,9 +25,9 @@ export interface OutboxSettings {
 const REFUSED_IN_BAND = new Set([400, 413, 415]);
 const REQUEST_TIMEOUT_MS = 10_000;
 /**
- * POSTs up to this size go out with `keepalive`, so the `/leave` a closing tab sends on
- * `pagehide` still arrives after the page is gone. Browsers cap a page's keepalive bodies in
- * flight at 64 KiB; one POST at a time of at most this size stays far below it.
+ * The POSTs of an ending session go out with `keepalive` (up to this size), so the `/leave` a
+ * closing tab sends on `pagehide` still arrives after the page is gone. Only those: Chromium
+ * sends keepalive requests more slowly, and caps their bodies in flight at 64 KiB.
  */
 const KEEPALIVE_MAX_BYTES = 8192;
 
@@ -35,6 +35,7 @@ export class Outbox {
   private readonly queue: string[] = [];
   private queuedBytes = 0;
   private sending = false;
+  private pumpQueued = false;
   private stopped = false;
   private ending = false;
   private onEnded: (() => void) | undefined = undefined;
@@ -60,7 +61,13 @@ export class Outbox {
     if (this.stopped || this.ending) return;
     this.queue.push(message);
     this.queuedBytes += utf8ByteLength(message);
-    this.pump();
+    // a microtask later: a close right after this send (a /leave) marks the POST as ending
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
   }
 
   /** An event with sequence `seq` arrived; acknowledges every `ackEvery` events. */
@@ -81,7 +88,8 @@ export class Outbox {
     if (this.stopped || this.ending) return;
     this.ending = true;
     this.onEnded = onEnded;
-    if (!this.sending) this.finishEnding();
+    // what is queued goes first (the pump is a microtask away): drain() finishes the ending
+    if (!this.sending && this.queue.length === 0) this.finishEnding();
   }
 
   private finishEnding(): void {
@@ -135,7 +143,7 @@ export class Outbox {
         const response = await this.settings.fetch(url, {
           method: 'POST',
           body,
-          keepalive: utf8ByteLength(body) <= KEEPALIVE_MAX_BYTES,
+          keepalive: this.ending && utf8ByteLength(body) <= KEEPALIVE_MAX_BYTES,
           headers: { 'content-type': 'text/plain;charset=UTF-8' },
           credentials: this.settings.credentials,
           signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),

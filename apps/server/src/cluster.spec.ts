@@ -1,0 +1,111 @@
+/**
+ * `switchyard --cluster`: real server processes joined through the test's own redis-server on a
+ * free port, ended by PID. Peers on different processes meet in one room; a process killed with
+ * SIGKILL costs its peers exactly one `/leave` each, after its lease and their grace window.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  errorCodeOf,
+  quietFor,
+  rawClient,
+  startRedis,
+  type RawClient,
+  type RedisServer,
+} from '@switchyard/testing';
+import { webSocketConnector } from '@switchyard/transport-ws/client';
+import { ConfigError, parseConfig } from './config.ts';
+import { killServers, runSwitchyard, type ServerProcess } from './server-process.test-helper.ts';
+
+let redis: RedisServer;
+const clients: RawClient[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+}, 15_000);
+afterEach(() => {
+  for (const client of clients.splice(0)) client.pipe.close();
+  killServers();
+});
+afterAll(() => redis?.stop());
+
+const node = (id: string, graceMs = 1000) =>
+  runSwitchyard([
+    '--cluster',
+    redis.url,
+    '--node-id',
+    id,
+    '--transports',
+    'ws',
+    '--grace-ms',
+    String(graceMs),
+  ]);
+
+async function join(server: ServerProcess, id: string, room: string): Promise<RawClient> {
+  const client = await rawClient(webSocketConnector(`http://127.0.0.1:${server.port}`), [id, room]);
+  clients.push(client);
+  return client;
+}
+
+async function health(server: ServerProcess) {
+  const response = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+  return (await response.json()) as { cluster?: { node: string; nodes: string[]; bus: string } };
+}
+
+describe('switchyard --cluster', () => {
+  it('peers on two processes meet in one room; /healthz and /metrics show the cluster', async () => {
+    const [one, two] = await Promise.all([node('one'), node('two')]);
+    const a = await join(one, 'A', 'r');
+    const b = await rawClient(webSocketConnector(`http://127.0.0.1:${two.port}`));
+    clients.push(b);
+    b.say('/announce|B|{"id":"B","room":"r"}');
+    expect(await b.next()).toBe('/roominfo|{"memberCount":2}');
+    expect(await a.next()).toBe('/announce|B|{"id":"B","room":"r"}');
+    b.say('/to|A|/offer|B|{"sdp":"x"}');
+    expect(await a.next()).toBe('/to|A|/offer|B|{"sdp":"x"}');
+    const thief = await rawClient(webSocketConnector(`http://127.0.0.1:${two.port}`));
+    clients.push(thief);
+    thief.say('/announce|A|{"id":"A","room":"elsewhere"}');
+    expect(errorCodeOf(await thief.next())).toBe('id-taken');
+
+    const seen = await health(one);
+    expect(seen.cluster).toMatchObject({ node: 'one', bus: 'up' });
+    expect([...seen.cluster!.nodes].sort()).toEqual(['one', 'two']);
+    const metrics = await (await fetch(`http://127.0.0.1:${one.port}/metrics`)).text();
+    expect(metrics).toMatch(/switchyard_cluster_frames_total\{direction="published"\} [1-9]/);
+    expect(metrics).toMatch(/switchyard_cluster_frames_total\{direction="received"\} [1-9]/);
+  }, 30_000);
+
+  it('kill -9 of a process: each of its peers leaves the room once, within lease + grace', async () => {
+    const [one, two] = await Promise.all([node('k1'), node('k2')]);
+    const a = await join(one, 'A', 'room');
+    await join(two, 'B', 'room');
+    await join(two, 'C', 'room');
+    await a.next((m) => m.startsWith('/announce|C'));
+    const killed = Date.now();
+    two.child.kill('SIGKILL');
+    // lease 3 s + a renewal tick + the 1 s grace window
+    await a.next((m) => m.startsWith('/leave|C'), 8000);
+    const after = Date.now() - killed;
+    await quietFor(1500);
+    const leaves = a.received.filter((m) => m.startsWith('/leave'));
+    expect(leaves.sort()).toEqual([
+      '/leave|B|{"id":"B","reason":"disconnect"}',
+      '/leave|C|{"id":"C","reason":"disconnect"}',
+    ]);
+    expect(after).toBeLessThan(7000);
+    expect((await health(one)).cluster?.nodes).toEqual(['k1']);
+  }, 30_000);
+
+  it('--cluster takes redis:// and rediss:// URLs, from SWITCHYARD_CLUSTER too; --node-id is checked', () => {
+    expect(parseConfig(['--cluster', 'redis://127.0.0.1:6379/2'], {}).cluster).toBe(
+      'redis://127.0.0.1:6379/2',
+    );
+    expect(
+      parseConfig([], { SWITCHYARD_CLUSTER: 'rediss://:pw@redis.internal:6380' }).cluster,
+    ).toBe('rediss://:pw@redis.internal:6380');
+    expect(() => parseConfig(['--cluster', 'http://x'], {})).toThrow(ConfigError);
+    expect(() => parseConfig(['--cluster', 'mqtt://:secret@x'], {})).toThrow(/\/\/\*\*\*@x/);
+    expect(parseConfig(['--node-id', 'eu-1'], {}).nodeId).toBe('eu-1');
+    expect(() => parseConfig(['--node-id', 'a|b'], {})).toThrow(ConfigError);
+  });
+});
