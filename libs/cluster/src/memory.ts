@@ -34,6 +34,7 @@ export function createMemoryCluster(): MemoryCluster {
   const live = new Map<string, MemoryNode>();
   const ids = new Map<string, IdRecord>();
   const homes = new Map<string, string>();
+  const mirrors = new Map<string, Map<string, string>>();
   let deaths = 0;
 
   function deliver(node: MemoryNode): void {
@@ -91,7 +92,9 @@ export function createMemoryCluster(): MemoryCluster {
         return candidate;
       },
       vacate(room, holder) {
-        if (homes.get(room) === holder) homes.delete(room);
+        if (homes.get(room) !== holder) return;
+        homes.delete(room);
+        mirrors.delete(room);
       },
       async getId(key) {
         return ids.get(key);
@@ -101,9 +104,22 @@ export function createMemoryCluster(): MemoryCluster {
         ids.set(key, record);
         return true;
       },
-      putId(key, record) {
+      putId(key, record, force = false) {
         const held = ids.get(key);
-        if (!held || held.home === record.home) ids.set(key, record);
+        if (force || !held || held.home === record.home) ids.set(key, record);
+      },
+      mirror(room, key, edge) {
+        let members = mirrors.get(room);
+        if (edge === undefined) {
+          members?.delete(key);
+          if (members?.size === 0) mirrors.delete(room);
+          return;
+        }
+        if (!members) mirrors.set(room, (members = new Map()));
+        members.set(key, edge);
+      },
+      async readMirror(room) {
+        return [...(mirrors.get(room) ?? [])].map(([key, edge]) => ({ id: key, edge }));
       },
       dropId(key, home, link) {
         const held = ids.get(key);

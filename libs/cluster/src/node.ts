@@ -63,6 +63,10 @@ interface EdgeConnection {
   held?: string[];
   /** The latest announce, sent again when a home turns out to have moved. */
   announce?: string;
+  /** Its announce was answered with `/roominfo`: it is a member somewhere. */
+  joined?: boolean;
+  /** The next link is a re-link after the room's home died (`ConnectionContext.rejoin`). */
+  rejoin?: boolean;
   reroutes: number;
   closed: boolean;
 }
@@ -99,16 +103,51 @@ export function createClusterNode(
     update(id: string, state: IdState, claimant: IdClaimant) {
       const link = claimant.link ?? '';
       if (state === 'gone') return backplane.dropId(id, self, link);
-      backplane.putId(id, {
+      // a live bind is the newest truth (it followed a claim or a takeover here); a grace
+      // window may be older than another home's claim
+      const record: IdRecord = {
         home: self,
         link,
         state,
         ...(claimant.principal !== undefined && { principal: claimant.principal }),
-      });
+      };
+      backplane.putId(id, record, state === 'live');
     },
   };
   const hub = createHub(options, { ...services, directory });
   hub.on('room:destroyed', (room) => backplane.vacate(room, self));
+  // the mirror: who is in each room homed here, and on which edge, for a node that takes over
+  hub.on('peer:joined', (peer) => {
+    if (peer.link !== undefined) backplane.mirror(peer.room, peer.id, edgeOf(peer.link));
+  });
+  hub.on('peer:left', (peer) => backplane.mirror(peer.room, peer.id, undefined));
+
+  /**
+   * Before this node's hub homes `room` for the first time, members of the room's previous home
+   * (it died) are restored in their grace window: those on live edges re-link silently, the
+   * room hears one /leave for each of the others.
+   */
+  const adopting = new Map<string, Promise<void>>();
+  function adopt(room: string): Promise<void> {
+    if (hub.roomMembers(room).length > 0) return Promise.resolve();
+    let adoption = adopting.get(room);
+    if (!adoption) {
+      adoption = (async () => {
+        let members: ReadonlyArray<{ id: string; edge: string }> = [];
+        try {
+          members = await backplane.readMirror(room);
+        } catch {
+          return; // the directory is away: the room starts afresh
+        }
+        for (const { id } of members) {
+          if (!hub.restore(room, id)) continue;
+          backplane.putId(id, { home: self, link: '', state: 'grace' }, true);
+        }
+      })().finally(() => adopting.delete(room));
+      adopting.set(room, adoption);
+    }
+    return adoption;
+  }
 
   /** docs/protocol.md §4.3 across nodes: the single-node rules, with the holder's home asked. */
   async function claimId(id: string, claimant: IdClaimant): Promise<IdVerdict> {
@@ -201,7 +240,7 @@ export function createClusterNode(
   /** The pipe this node's hub sees for a connection it homes itself. */
   function localHandle(edge: EdgeConnection): PipeHandle {
     const handle: PipeHandle = definePipe(edge.context.transport, {
-      send: (message) => edge.pipe.send(message),
+      send: (message) => toClient(edge, message),
       close(code, reason) {
         handle.closed({ local: true, ...codeOf(code), ...(reason !== undefined && { reason }) });
         if (edge.route.kind === 'local' && edge.route.handle === handle)
@@ -211,6 +250,12 @@ export function createClusterNode(
       isAlive: (timeoutMs) => edge.pipe.isAlive?.(timeoutMs) ?? Promise.resolve(false),
     });
     return handle;
+  }
+
+  function toClient(edge: EdgeConnection, message: string): void {
+    // a /roominfo says the announce took: a re-link after its room's home died can be silent
+    if (message.startsWith('/roominfo|')) edge.joined = true;
+    edge.pipe.send(message);
   }
 
   function fromClient(edge: EdgeConnection, message: string): void {
@@ -261,9 +306,13 @@ export function createClusterNode(
         home === self
           ? { kind: 'local', handle: localHandle(edge), room }
           : { kind: 'remote', home, room };
-      if (edge.route.kind === 'local')
-        hub.accept(edge.route.handle.pipe, { ...edge.context, link: edge.link });
-      else
+      const context = { ...edge.context, ...(edge.rejoin && { rejoin: true }) };
+      edge.rejoin = false;
+      if (edge.route.kind === 'local') {
+        const handle = edge.route.handle;
+        await adopt(room);
+        hub.accept(handle.pipe, { ...context, link: edge.link });
+      } else
         backplane.send(
           home,
           encodeBus({
@@ -271,7 +320,7 @@ export function createClusterNode(
             link: edge.link,
             room,
             // credentials included: the home's hub authenticates (the bus is private)
-            context: stringifyJson(edge.context) ?? '{}',
+            context: stringifyJson(context) ?? '{}',
           }),
         );
     } else if (route.kind === 'local') edge.route = { ...route, room };
@@ -308,7 +357,7 @@ export function createClusterNode(
     const edge = edges.get(frame.link);
     // a home this connection has left may still have been talking to it
     if (!edge || edge.route.kind !== 'remote' || edge.route.home !== from) return;
-    if (frame.kind === 'D') return void edge.pipe.send(frame.frame);
+    if (frame.kind === 'D') return void toClient(edge, frame.frame);
     if (frame.reason === REROUTE && edge.announce && edge.reroutes++ < MAX_REROUTES) {
       // not the room's home after all (the room emptied and moved): find it again and announce
       // anew; frames sent after the announce went to the old home and are lost (counted there)
@@ -332,6 +381,7 @@ export function createClusterNode(
         from,
         encodeBus({ kind: 'X', link, code: CloseCode.goingAway, reason: REROUTE }),
       );
+    await adopt(room);
     const given = JSON.parse(context) as ConnectionContext;
     const handle: PipeHandle = definePipe(given.transport, {
       send: (message) => backplane.send(from, encodeBus({ kind: 'D', link, frame: message })),
@@ -401,10 +451,18 @@ export function createClusterNode(
       homed.delete(link);
       entry.handle.closed({ local: false, code: CloseCode.abnormal });
     }
-    // connections whose room's home died: closed, so their clients reconnect and re-announce
-    for (const edge of edges.values())
-      if (edge.route.kind === 'remote' && edge.route.home === node)
-        edge.pipe.close(CloseCode.goingAway, 'the room moved: reconnect');
+    // connections whose room's home died: linked to the room's new home, silently if they had
+    // joined (the new home restores the room from the dead home's mirror)
+    for (const edge of edges.values()) {
+      if (edge.route.kind !== 'remote' || edge.route.home !== node || !edge.announce) continue;
+      const room = edge.route.room;
+      const handle = localHandle(edge);
+      handle.closed({ local: true, code: CloseCode.normal });
+      edge.route = { kind: 'local', handle };
+      edge.rejoin = edge.joined;
+      edge.held = [edge.announce, ...(edge.held ?? [])];
+      void reroute(edge, room);
+    }
   });
 
   return {
@@ -437,6 +495,11 @@ function roomOf(message: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The edge node of a link (`<node>.<n>`). */
+function edgeOf(link: string): string {
+  return link.slice(0, link.lastIndexOf('.'));
 }
 
 function codeOf(code: number | undefined): { code?: number } {

@@ -35,6 +35,12 @@ export interface Hub {
    * false when no member here holds `id`.
    */
   release(id: string, reason: LeaveReason): boolean;
+  /**
+   * Puts `id` into `room` inside its grace window, without a word to the room: a cluster node
+   * that takes over a room whose home died restores its members so, and the room hears
+   * `/leave` for those whose connection does not come back. False when `id` is held here.
+   */
+  restore(room: string, id: string, principal?: string): boolean;
   /** Whether `id`'s member here is connected and its transport answers in `timeoutMs`. */
   isAlive(id: string, timeoutMs: number): Promise<boolean>;
   /** Resolves once no announce is waiting for the auth hook or a liveness probe. */
@@ -120,6 +126,13 @@ export function createHub(options: HubOptions = {}, services: HubServices = {}):
         );
         connection.pipe.close(CloseCode.idTaken, 'id taken over');
       }
+      return true;
+    },
+    restore(room, id, principal) {
+      if (core.identity.get(id)) return false;
+      const member = core.identity.restore(id, principal);
+      core.rooms.join(member, room);
+      core.presence.disconnected(member);
       return true;
     },
     async isAlive(id, timeoutMs) {

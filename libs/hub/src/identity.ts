@@ -145,6 +145,18 @@ export class Identity {
     connection.pipe.close(CloseCode.idTaken, 'id taken over');
   }
 
+  /**
+   * A member restored in its grace window (a cluster node taking over a room whose home died):
+   * it holds the id until its connection comes back or the window ends.
+   */
+  restore(id: string, principal: string | undefined): Member {
+    const member = this.create(id);
+    member.transport = 'cluster';
+    member.principal = principal;
+    this.byId.set(id, member);
+    return member;
+  }
+
   private create(id: string): Member {
     return {
       id,

@@ -67,12 +67,18 @@ export async function join(core: HubCore, connection: Connection, announce: Anno
 /** Nothing here can fail: everything that could was checked before. */
 function commit(core: HubCore, connection: Connection, member: Member, announce: Announce): void {
   const { outbound, rooms } = core;
+  // a cluster re-linking a member whose room moved to this hub: the room must not notice
+  const silent =
+    connection.context.rejoin === true &&
+    member.connection === undefined &&
+    member.room.name === announce.room;
   connection.dialect ??= announce.dialect;
   core.identity.bind(connection, member);
   core.deadline.disarm(connection);
   core.presence.resumed(member);
   if (member.room.name !== announce.room) rooms.leave(member, 'moved', true);
   rooms.join(member, announce.room);
+  if (silent) return outbound.flushPending(member, connection);
   const memberCount = member.room.members.size;
   outbound.send(connection, roomInfoMessage({ ...core.options.roomInfo, memberCount }));
   outbound.flushPending(member, connection);

@@ -132,6 +132,8 @@ export interface PeerEvent {
   readonly id: string;
   readonly room: string;
   readonly transport: string;
+  /** In a cluster, the connection's key (`ConnectionContext.link`). */
+  readonly link?: string;
 }
 
 /** Operator events. */

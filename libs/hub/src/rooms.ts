@@ -10,7 +10,12 @@ import type { Outbound } from './outbound.ts';
 
 /** A member as operator events report it. */
 export function peerEvent(member: Member): PeerEvent {
-  return { id: member.id, room: member.room.name, transport: member.transport };
+  return {
+    id: member.id,
+    room: member.room.name,
+    transport: member.transport,
+    ...(member.link !== undefined && { link: member.link }),
+  };
 }
 
 /** Rooms by name. */

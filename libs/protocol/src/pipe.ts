@@ -50,6 +50,11 @@ export interface ConnectionContext {
   readonly credentials?: Credentials;
   /** The connection's key across a cluster, set by the node that linked it (docs/cluster.md). */
   readonly link?: string;
+  /**
+   * Set by a cluster node that links an already joined member again because its room's home
+   * moved: taking over its member (in its grace window) is silent, no `/roominfo`, no relay.
+   */
+  readonly rejoin?: boolean;
 }
 
 /** What a server half hands its pipes to; in practice `hub.accept`. */

@@ -160,5 +160,36 @@ export function describeCluster(name: string, make: MakeCluster): void {
       expect(await c.next((m) => m.startsWith('/to'))).toBe('/to|C|/still|A');
       doomed.pipe.close();
     });
+
+    it('a room whose home dies lives on: members elsewhere hear nothing but one /leave per peer of the dead node', async () => {
+      await using cluster = await make(3);
+      const a = await join(cluster, 0, 'A', 'home'); // the room's home is node 0
+      await using b = await join(cluster, 1, 'B', 'home');
+      await using c = await join(cluster, 2, 'C', 'home');
+      const d = await join(cluster, 0, 'D', 'home');
+      await b.next((m) => m.startsWith('/announce|D'));
+      await c.next((m) => m.startsWith('/announce|D'));
+      const [fromB, fromC] = [b.received.length, c.received.length];
+      await cluster.kill(0);
+      const gone = [
+        '/leave|A|{"id":"A","reason":"disconnect"}',
+        '/leave|D|{"id":"D","reason":"disconnect"}',
+      ];
+      for (const peer of [b, c])
+        for (let n = 0; n < 2; n++)
+          await peer.next((m) => m.startsWith('/leave'), cluster.graceMs + 8000);
+      await quietFor(200);
+      expect(b.received.slice(fromB).sort()).toEqual(gone);
+      expect(c.received.slice(fromC).sort()).toEqual(gone);
+      b.say('/to|C|/after|B');
+      expect(await c.next()).toBe('/to|C|/after|B');
+      c.say('/chat|C|still here');
+      expect(await b.next()).toBe('/chat|C|still here');
+      await using e = await rawClient(cluster.connector(1));
+      e.say('/announce|E|{"id":"E","room":"home"}');
+      expect(await e.next()).toBe('/roominfo|{"memberCount":3}');
+      a.pipe.close();
+      d.pipe.close();
+    }, 30_000);
   });
 }
