@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   errorCodeOf,
+  nextEvent,
   quietFor,
   rawClient,
   startRedis,
@@ -13,17 +14,21 @@ import {
   type RawClient,
   type RedisServer,
 } from '@switchyard/testing';
+import type { Connector } from '@switchyard/protocol';
+import { createSignaller, type Signaller } from '@switchyard/signaller';
 import { webSocketConnector } from '@switchyard/transport-ws/client';
 import { ConfigError, parseConfig } from './config.ts';
 import { killServers, runSwitchyard, type ServerProcess } from './server-process.test-helper.ts';
 
 let redis: RedisServer;
 const clients: RawClient[] = [];
+const signallers: Signaller[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
 }, 15_000);
 afterEach(() => {
+  for (const signaller of signallers.splice(0)) signaller.leave();
   for (const client of clients.splice(0)) client.pipe.close();
   killServers();
 });
@@ -127,6 +132,40 @@ describe('switchyard --cluster', () => {
     expect(await c.next()).toBe('/to|C|/after|B');
     expect(a.closeInfo).toBeDefined();
   }, 30_000);
+
+  it('SIGTERM drains a node, its room’s home: its clients reconnect at once elsewhere, nobody hears /leave', async () => {
+    const [one, two] = await Promise.all([node('d1', 3000), node('d2', 3000)]);
+    const urlOf = (server: ServerProcess) => `http://127.0.0.1:${server.port}`;
+    // a load balancer in one line: the first connection reaches d1, every later one d2
+    let opened = 0;
+    const balanced: Connector = (options) =>
+      webSocketConnector(urlOf(opened++ === 0 ? one : two))(options);
+    const a = createSignaller(balanced, { id: 'A' });
+    signallers.push(a);
+    a.announce({ room: 'drain' });
+    await nextEvent(a, 'roominfo');
+    const b = await join(two, 'B', 'drain');
+    const fromB = b.received.length;
+    const started = Date.now();
+    one.child.kill('SIGTERM');
+    await waitFor(async () => opened >= 2 && a.readyState === 'connected', 'A on d2', 5000);
+    const reconnectedAfter = Date.now() - started;
+    // what A sends once it is back reaches B; the room never hears a /leave
+    await waitFor(
+      async () => {
+        a.to('B').send('/ping', { at: Date.now() });
+        await quietFor(200);
+        return b.received.some((m) => m.startsWith('/to|B|/ping|'));
+      },
+      'A reaching B after the drain',
+      10_000,
+    );
+    b.say('/to|A|/pong|B');
+    await nextEvent(a, 'message:pong', undefined, 5000);
+    await quietFor(3500); // past the grace window
+    expect(b.received.slice(fromB).filter((m) => m.startsWith('/leave'))).toEqual([]);
+    expect(reconnectedAfter).toBeLessThan(2000);
+  }, 40_000);
 
   it('--cluster takes redis:// and rediss:// URLs, from SWITCHYARD_CLUSTER too; --node-id is checked', () => {
     expect(parseConfig(['--cluster', 'redis://127.0.0.1:6379/2'], {}).cluster).toBe(

@@ -202,7 +202,8 @@ export async function createRedisBackplane(
     log('warn', 'the directory lost this node: writing its rooms and ids again', { node });
     for (const room of mine.homes) await writer.sySwap(roomKey(room), '', node);
     for (const [id, record] of mine.ids)
-      await writer.syPutId(idKey(id), encodeRecord(record), record.home, '1');
+      // only where the id is free: a paused node coming back must not take ids back (fencing)
+      await writer.syPutId(idKey(id), encodeRecord(record), record.home, '0');
   }
 
   for (const client of [writer, subscriber])
@@ -333,17 +334,19 @@ export async function createRedisBackplane(
       next.add(node);
       for (const back of next) dead.delete(back);
       // after a gap (a Redis outage) other nodes need a lease to renew before they count as dead
-      if (now - renewingSince >= leaseMs)
-        for (const old of live)
-          if (!next.has(old)) {
-            counters.nodeDeaths++;
-            dead.add(old);
-            inbound.delete(old);
-            outbound.delete(old);
-            dirty.delete(old);
-            for (const listener of downListeners) listener(old);
-          }
-      live = now - renewingSince >= leaseMs ? next : new Set([...live, ...next]);
+      const believed = now - renewingSince >= leaseMs;
+      const departed = believed ? [...live].filter((old) => !next.has(old)) : [];
+      live = believed ? next : new Set([...live, ...next]);
+      // the view is updated before anyone hears: a listener that asks for a home must not get
+      // the node that just died
+      for (const old of departed) {
+        counters.nodeDeaths++;
+        dead.add(old);
+        inbound.delete(old);
+        outbound.delete(old);
+        dirty.delete(old);
+      }
+      for (const old of departed) for (const listener of downListeners) listener(old);
       if (subscriber.status === 'ready' && now - lastSelfPing > renewMs * 3) {
         counters.resubscribes++;
         lastSelfPing = now;

@@ -116,3 +116,57 @@ describe('Redis going away', () => {
     30_000,
   );
 });
+
+describe('a long Redis outage', () => {
+  it('10 s without Redis: bounded queues, drops counted, no /leave for connected peers, full recovery', async () => {
+    const prefix = `o${randomBytes(3).toString('hex')}`;
+    const make = (node: string) =>
+      createRedisBackplane({
+        url: redis.url,
+        node,
+        prefix,
+        leaseMs: 1000,
+        renewMs: 250,
+        outage: { maxFrames: 200, maxAgeMs: 5000 },
+      });
+    const [one, two] = [await make('one'), await make('two')];
+    const nodes = [
+      createClusterNode(one, { graceMs: 3000 }),
+      createClusterNode(two, { graceMs: 3000 }),
+    ];
+    const servers = nodes.map((node) => memoryServer(node.accept));
+    try {
+      const a = await rawClient(servers[0]!.connector, ['A', 'long']);
+      const b = await rawClient(servers[1]!.connector, ['B', 'long']);
+      let sent = 0;
+      const sender = setInterval(() => b.say(`/to|A|/seq|B|${sent++}`), 20);
+      await quietFor(300);
+      await redis.kill();
+      let peak = 0;
+      const sampler = setInterval(() => (peak = Math.max(peak, two.stats().queued)), 100);
+      await quietFor(10_000);
+      clearInterval(sampler);
+      await redis.start();
+      const last = await waitUntil(() => sent, 'traffic', 1000);
+      // after recovery, what is sent arrives: the last message of the run, and its followers
+      await a.next((m) => m === `/to|A|/seq|B|${last + 20}`, 10_000);
+      clearInterval(sender);
+      const got = a.received
+        .filter((m) => m.startsWith('/to|A|/seq|B|'))
+        .map((m) => Number(m.slice(m.lastIndexOf('|') + 1)));
+      // nothing twice, nothing out of order; what was lost is counted
+      expect(got).toEqual([...got].sort((x, y) => x - y));
+      expect(new Set(got).size).toBe(got.length);
+      const { dropped } = two.stats();
+      expect((dropped['expired'] ?? 0) + (dropped['overflow'] ?? 0)).toBeGreaterThan(0);
+      expect(peak).toBeLessThanOrEqual(200 + 60); // the bound, plus one turn's worth not yet bounded
+      expect(a.received.filter((m) => m.startsWith('/leave'))).toEqual([]);
+      expect(b.received.filter((m) => m.startsWith('/leave'))).toEqual([]);
+      expect(a.closeInfo).toBeUndefined();
+      expect(b.closeInfo).toBeUndefined();
+    } finally {
+      for (const server of servers) await server.close();
+      for (const node of nodes) await node.close();
+    }
+  }, 40_000);
+});

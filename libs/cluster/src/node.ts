@@ -120,7 +120,10 @@ export function createClusterNode(
   hub.on('peer:joined', (peer) => {
     if (peer.link !== undefined) backplane.mirror(peer.room, peer.id, edgeOf(peer.link));
   });
-  hub.on('peer:left', (peer) => backplane.mirror(peer.room, peer.id, undefined));
+  // a shutdown keeps the mirror: the node that takes the room over restores from it
+  hub.on('peer:left', (peer) => {
+    if (peer.reason !== 'shutdown') backplane.mirror(peer.room, peer.id, undefined);
+  });
 
   /**
    * Before this node's hub homes `room` for the first time, members of the room's previous home
@@ -476,12 +479,15 @@ export function createClusterNode(
       return unroutable;
     },
     async close() {
+      // a drain: this node's clients are told to reconnect at once (to another node), the
+      // cluster hears that this node is gone and takes its rooms over from their mirrors, whose
+      // members elsewhere re-link silently; the hub closes last, with the bus already gone
       offFrame();
       offDown();
       for (const edge of [...edges.values()])
-        edge.pipe.close(CloseCode.goingAway, 'server shutting down');
-      hub.close();
+        edge.pipe.close(CloseCode.serviceRestart, 'server restarting: reconnect');
       await backplane.close();
+      hub.close();
     },
   };
 }

@@ -84,6 +84,8 @@ export const CloseCode = {
   /** No close frame: the connection was lost (WebSocket reports it, others map to it). */
   abnormal: 1006,
   frameTooLarge: 1009,
+  /** The server is going away on purpose (a cluster node draining): reconnect at once. */
+  serviceRestart: 1012,
   unauthorized: 4001,
   forbidden: 4003,
   policyViolation: 4008,

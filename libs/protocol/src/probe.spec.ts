@@ -20,9 +20,13 @@ describe('probeWithin', () => {
       answer = settle;
       return () => (teardowns += 1);
     });
-    // evidence handled just after the expired deadline, in the same turn (a busy loop) wins
-    setTimeout(() => answer(true), 20);
+    // evidence due after the deadline, both overdue once a stalled loop resumes (the busy wait
+    // below): the deadline's timer runs first, the evidence in the same turn, and it still wins.
+    // The stall makes the order independent of machine load.
+    setTimeout(() => answer(true), 25);
     const silent = probeWithin(20, () => undefined);
+    const until = Date.now() + 40;
+    while (Date.now() < until);
     expect(await Promise.all([late, silent])).toEqual([true, false]);
     expect(teardowns).toBe(1);
   });

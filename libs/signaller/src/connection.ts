@@ -148,12 +148,14 @@ export function createConnection(setup: ConnectionSetup): Connection {
       events.emit('error', stopped);
       return;
     }
-    scheduleReconnect();
+    // a draining node asks for the reconnect now: another node takes the connection, and the
+    // grace window is the budget
+    scheduleReconnect(info.code === CloseCode.serviceRestart);
   }
 
-  function scheduleReconnect(): void {
+  function scheduleReconnect(now = false): void {
     if (!setup.reconnect || state !== 'disconnected' || reconnectTimer.pending) return;
-    const delayMs = setup.reconnectDelay(attempt);
+    const delayMs = now ? 0 : setup.reconnectDelay(attempt);
     log('debug', 'reconnecting', { attempt, delayMs });
     attempt += 1;
     reconnectTimer.start(delayMs, () => void connect());

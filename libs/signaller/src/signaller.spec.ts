@@ -211,6 +211,22 @@ describe('connection lifecycle (docs/conformance.md items 29–32, Q16, Q17)', (
     expect(frames.slice(1)).toEqual(['/queued|ME|1', '/to|X|/queued|ME|2']);
   });
 
+  it('reconnects at once, without backoff, when the server closes with 1012 (a draining node)', async () => {
+    const delays: number[] = [];
+    const { server, signaller, clock } = await connected({
+      reconnectDelay: (attempt) => (delays.push(attempt), 5000),
+    });
+    signaller.announce({ room: 'r' });
+    clock.advance(10);
+    server.take();
+    server.drop(1012);
+    await clock.advanceAsync(0);
+    expect(server.connections).toBe(2);
+    expect(delays).toEqual([]);
+    await clock.advanceAsync(10);
+    expect(server.take()[0]).toMatch(/^\/announce\|ME\|/);
+  });
+
   it('backs off across failed attempts and reports each failure', async () => {
     const delays: number[] = [];
     const { server, signaller, clock } = await connected({
