@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { pathOf, replyText } from '@switchyard/http';
 import { DEFAULT_DEMO_DIR, demoRoute, isDemoPath, PAGE_HEADERS } from './demo-route.ts';
-import { statusDocument, statusText, type StatusSource } from './status.ts';
+import {
+  connectionsPerTransport,
+  statusDocument,
+  statusText,
+  type StatusSource,
+} from './status.ts';
 
 /** What the routes read. */
 export interface RouteContext extends StatusSource {
@@ -103,7 +108,7 @@ function statusPage(
 
 function health(response: ServerResponse, context: RouteContext): void {
   const { hub, halves, version, auth } = context;
-  const transports = Object.fromEntries(halves.map((half) => [half.transport, half.connections]));
+  const transports = connectionsPerTransport(halves);
   const cluster = context.cluster?.();
   response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   response.end(

@@ -142,6 +142,11 @@ export interface StatusSource {
   readonly startedAt: number;
 }
 
+/** Open connections per transport (`/healthz`, the status page). */
+export function connectionsPerTransport(halves: readonly HttpServerHalf[]): Record<string, number> {
+  return Object.fromEntries(halves.map((half) => [half.transport, half.connections]));
+}
+
 /** The status document for one caller. */
 export function statusDocument(source: StatusSource, request: IncomingMessage): StatusDocument {
   const names = source.access.trusts(request);
@@ -150,7 +155,7 @@ export function statusDocument(source: StatusSource, request: IncomingMessage): 
     version: source.version,
     auth: source.auth,
     uptimeSeconds: Math.round((Date.now() - source.startedAt) / 1000),
-    transports: Object.fromEntries(source.halves.map((half) => [half.transport, half.connections])),
+    transports: connectionsPerTransport(source.halves),
     rates: source.rates.rates(),
     stats: source.hub.stats(),
     names,

@@ -48,7 +48,6 @@ const MAX_BATCH_CHARS = 64 * 1024;
 
 interface Outbound {
   frames: string[];
-  chars: number;
   /** Sequence number of the next frame to this destination. */
   seq: number;
   /** Frames that could not go out yet (an outage), oldest first, with when they were queued. */
@@ -261,7 +260,6 @@ export async function createRedisBackplane(
         out.waitingChars += frame.length;
       }
       out.frames = [];
-      out.chars = 0;
       bound(out, now);
       if (out.waiting.length === 0) dirty.delete(to);
       else if (!out.inFlight && writer.status === 'ready') publishHead(to, out);
@@ -377,11 +375,10 @@ export async function createRedisBackplane(
       if (closed) return;
       let out = outbound.get(to);
       if (!out) {
-        out = { frames: [], chars: 0, seq: 1, waiting: [], waitingChars: 0, inFlight: false };
+        out = { frames: [], seq: 1, waiting: [], waitingChars: 0, inFlight: false };
         outbound.set(to, out);
       }
       out.frames.push(frame);
-      out.chars += frame.length;
       dirty.add(to);
       scheduleFlush();
     },

@@ -11,7 +11,11 @@ import {
   type RedisServer,
 } from '@switchyard/testing';
 import { memoryServer, type MemoryServer } from '@switchyard/transport-memory/server';
-import { createRedisBackplane, type RedisBackplane } from './redis-backplane.ts';
+import {
+  createRedisBackplane,
+  type RedisBackplane,
+  type RedisBackplaneOptions,
+} from './redis-backplane.ts';
 
 const GRACE_MS = 300;
 let redis: RedisServer;
@@ -54,6 +58,31 @@ describeCluster('Redis backplane, nodes in one process', async (size) => {
   };
 });
 
+/** Two nodes on their own prefix of the shared redis-server, with memory clients for each. */
+async function twoNodes(outage?: RedisBackplaneOptions['outage']) {
+  const prefix = `p${randomBytes(3).toString('hex')}`;
+  const make = (node: string) =>
+    createRedisBackplane({
+      url: redis.url,
+      node,
+      prefix,
+      leaseMs: 1000,
+      renewMs: 250,
+      ...(outage && { outage }),
+    });
+  const backplanes = [await make('one'), await make('two')] as const;
+  const nodes = backplanes.map((backplane) => createClusterNode(backplane, { graceMs: 3000 }));
+  const servers = nodes.map((node) => memoryServer(node.accept));
+  return {
+    backplanes,
+    connector: (index: number) => servers[index]!.connector,
+    async [Symbol.asyncDispose]() {
+      for (const server of servers) await server.close();
+      for (const node of nodes) await node.close();
+    },
+  };
+}
+
 describe('Redis going away', () => {
   it.each([
     [
@@ -75,18 +104,11 @@ describe('Redis going away', () => {
   ] as const)(
     '%s while two nodes talk every 10 ms: nothing lost, doubled or reordered, no /leave',
     async (_name, outage) => {
-      const prefix = `r${randomBytes(3).toString('hex')}`;
-      const make = (node: string) =>
-        createRedisBackplane({ url: redis.url, node, prefix, leaseMs: 1000, renewMs: 250 });
-      const [one, two] = [await make('one'), await make('two')];
-      const nodes = [
-        createClusterNode(one, { graceMs: 3000 }),
-        createClusterNode(two, { graceMs: 3000 }),
-      ];
-      const servers = nodes.map((node) => memoryServer(node.accept));
-      try {
-        const a = await rawClient(servers[0]!.connector, ['A', 'talk']);
-        const b = await rawClient(servers[1]!.connector, ['B', 'talk']);
+      await using cluster = await twoNodes();
+      const two = cluster.backplanes[1];
+      {
+        const a = await rawClient(cluster.connector(0), ['A', 'talk']);
+        const b = await rawClient(cluster.connector(1), ['B', 'talk']);
         a.take();
         const total = 300;
         let sent = 0;
@@ -108,9 +130,6 @@ describe('Redis going away', () => {
           [],
         );
         expect(two.stats().dropped).toMatchObject({ overflow: 0, expired: 0 });
-      } finally {
-        for (const server of servers) await server.close();
-        for (const node of nodes) await node.close();
       }
     },
     30_000,
@@ -119,25 +138,11 @@ describe('Redis going away', () => {
 
 describe('a long Redis outage', () => {
   it('10 s without Redis: bounded queues, drops counted, no /leave for connected peers, full recovery', async () => {
-    const prefix = `o${randomBytes(3).toString('hex')}`;
-    const make = (node: string) =>
-      createRedisBackplane({
-        url: redis.url,
-        node,
-        prefix,
-        leaseMs: 1000,
-        renewMs: 250,
-        outage: { maxFrames: 200, maxAgeMs: 5000 },
-      });
-    const [one, two] = [await make('one'), await make('two')];
-    const nodes = [
-      createClusterNode(one, { graceMs: 3000 }),
-      createClusterNode(two, { graceMs: 3000 }),
-    ];
-    const servers = nodes.map((node) => memoryServer(node.accept));
-    try {
-      const a = await rawClient(servers[0]!.connector, ['A', 'long']);
-      const b = await rawClient(servers[1]!.connector, ['B', 'long']);
+    await using cluster = await twoNodes({ maxFrames: 200, maxAgeMs: 5000 });
+    const two = cluster.backplanes[1];
+    {
+      const a = await rawClient(cluster.connector(0), ['A', 'long']);
+      const b = await rawClient(cluster.connector(1), ['B', 'long']);
       let sent = 0;
       const sender = setInterval(() => b.say(`/to|A|/seq|B|${sent++}`), 20);
       await quietFor(300);
@@ -164,9 +169,6 @@ describe('a long Redis outage', () => {
       expect(b.received.filter((m) => m.startsWith('/leave'))).toEqual([]);
       expect(a.closeInfo).toBeUndefined();
       expect(b.closeInfo).toBeUndefined();
-    } finally {
-      for (const server of servers) await server.close();
-      for (const node of nodes) await node.close();
     }
   }, 40_000);
 });

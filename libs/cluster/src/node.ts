@@ -326,8 +326,7 @@ export function createClusterNode(
             context: stringifyJson(context) ?? '{}',
           }),
         );
-    } else if (route.kind === 'local') edge.route = { ...route, room };
-    else edge.route = { ...route, room };
+    } else edge.route = { ...route, room };
     const held = edge.held ?? [];
     edge.held = undefined;
     // a second announce among them may start another reroute, which holds the rest again

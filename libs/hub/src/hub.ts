@@ -3,7 +3,7 @@
  * wires each to the inbound pipeline (inbound.ts); rooms, identity, presence, delivery and
  * counters are modules of their own (see docs/architecture.md, "Inside the hub").
  */
-import { CloseCode, stringifyJson, type ConnectionContext, type Pipe } from '@switchyard/protocol';
+import { CloseCode, type ConnectionContext, type Pipe } from '@switchyard/protocol';
 import { createCore, statsOf, type HubCore } from './core.ts';
 import { Inbound } from './inbound.ts';
 import { snapshotRooms, type HubSnapshot, type SnapshotLimits } from './inspect.ts';
@@ -117,15 +117,8 @@ export function createHub(options: HubOptions = {}, services: HubServices = {}):
       if (!member) return false;
       const connection = member.connection;
       core.presence.forget(member, reason, true);
-      if (connection && connection.state !== 'closed') {
-        core.counters.idTaken += 1;
-        core.outbound.error(
-          connection,
-          'id-taken',
-          `${stringifyJson(id)} was taken over elsewhere`,
-        );
-        connection.pipe.close(CloseCode.idTaken, 'id taken over');
-      }
+      if (connection && connection.state !== 'closed')
+        core.identity.evict(connection, id, 'elsewhere');
       return true;
     },
     restore(room, id, principal) {

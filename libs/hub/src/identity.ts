@@ -133,15 +133,12 @@ export class Identity {
     this.directory?.update(member.id, 'gone', claimantOfMember(member));
   }
 
-  private evict(connection: Connection, id: string): void {
+  /** Ends `connection`'s hold on `id`: `/error id-taken`, then 4009. */
+  evict(connection: Connection, id: string, where = 'by a new connection'): void {
     this.counters.idTaken += 1;
     connection.member = undefined;
     connection.state = 'idle';
-    this.outbound.error(
-      connection,
-      'id-taken',
-      `${stringifyJson(id)} was taken over by a new connection`,
-    );
+    this.outbound.error(connection, 'id-taken', `${stringifyJson(id)} was taken over ${where}`);
     connection.pipe.close(CloseCode.idTaken, 'id taken over');
   }
 
