@@ -14,6 +14,7 @@ import {
   type RawClient,
   type RedisServer,
 } from '@switchyard/testing';
+import { Redis } from 'ioredis';
 import type { Connector } from '@switchyard/protocol';
 import { createSignaller, type Signaller } from '@switchyard/signaller';
 import { webSocketConnector } from '@switchyard/transport-ws/client';
@@ -166,6 +167,46 @@ describe('switchyard --cluster', () => {
     expect(b.received.slice(fromB).filter((m) => m.startsWith('/leave'))).toEqual([]);
     expect(reconnectedAfter).toBeLessThan(2000);
   }, 40_000);
+
+  it('a paused node (SIGSTOP past its lease, then SIGCONT) is fenced: one home per room, its stale frames dropped and counted', async () => {
+    const [one, two] = await Promise.all([node('p1'), node('p2')]);
+    const a = await join(one, 'A', 'paused'); // p1 homes the room
+    const b = await join(two, 'B', 'paused');
+    await a.next((m) => m.startsWith('/announce|B'));
+    await waitFor(async () => (await health(two)).cluster?.nodes.length === 2, 'p2 seeing p1');
+    one.child.kill('SIGSTOP');
+    // p2 buries p1 after its 3 s lease, takes the room over from the mirror, A's grace ends
+    expect(await b.next((m) => m.startsWith('/leave'), 8000)).toBe(
+      '/leave|A|{"id":"A","reason":"disconnect"}',
+    );
+    // what A says now waits in the paused process's socket, for a room it no longer homes
+    a.say('/to|B|/stale|A');
+    a.say('/chat|A|stale');
+    await quietFor(200);
+    one.child.kill('SIGCONT');
+    expect((await a.closed(5000)).code).toBe(1012);
+    const directory = new Redis(redis.url);
+    try {
+      const homeKey = `sy:{r:${Buffer.from('paused').toString('base64url')}}`;
+      expect(await directory.get(homeKey)).toBe('p2');
+    } finally {
+      directory.disconnect();
+    }
+    // A comes back to the node it was on: one room, an exact count, both ways
+    const back = await rawClient(webSocketConnector(`http://127.0.0.1:${one.port}`));
+    clients.push(back);
+    back.say('/announce|A|{"id":"A","room":"paused"}');
+    expect(await back.next()).toBe('/roominfo|{"memberCount":2}');
+    back.say('/to|B|/fresh|A');
+    expect(await b.next((m) => m.startsWith('/to'))).toBe('/to|B|/fresh|A');
+    b.say('/to|A|/reply|B');
+    expect(await back.next((m) => m.startsWith('/to'))).toBe('/to|A|/reply|B');
+    await quietFor(300);
+    expect(b.received.filter((m) => m.includes('stale'))).toEqual([]);
+    const metrics = await (await fetch(`http://127.0.0.1:${one.port}/metrics`)).text();
+    expect(metrics).toMatch(/switchyard_cluster_fenced_total 1\b/);
+    expect(metrics).toMatch(/switchyard_cluster_dropped_total\{reason="fenced"\} [1-9]/);
+  }, 30_000);
 
   it('--cluster takes redis:// and rediss:// URLs, from SWITCHYARD_CLUSTER too; --node-id is checked', () => {
     expect(parseConfig(['--cluster', 'redis://127.0.0.1:6379/2'], {}).cluster).toBe(

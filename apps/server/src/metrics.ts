@@ -127,6 +127,12 @@ export function hubMetrics(
     counter('switchyard_cluster_node_deaths_total', 'Nodes seen to die.', [], () => ({
       '': backplane().nodeDeaths,
     }));
+    counter(
+      'switchyard_cluster_fenced_total',
+      'Times this node was declared dead while paused, and started afresh.',
+      [],
+      () => ({ '': backplane().fenced }),
+    );
     gauge(
       'switchyard_cluster_queued',
       'Frames waiting for the bus (an outage).',

@@ -2,7 +2,8 @@
  * The Redis backplane (docs/cluster.md, "Redis"): one inbox channel per node, frames batched per
  * destination once per event-loop turn and numbered so a batch re-sent after a Redis blip is
  * delivered once; a directory of single-key compare-and-set records; leases in one sorted set
- * scored with Redis' own clock; a self-ping that notices a subscription that went quiet.
+ * scored with Redis' own clock; deaths decided in Redis, so a paused node learns it was fenced;
+ * a self-ping that notices a subscription that went quiet.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -45,8 +46,21 @@ export interface RedisBackplane extends Backplane {
 
 /** Largest batch, in characters: one PUBLISH stays well under Redis' and the network's comfort. */
 const MAX_BATCH_CHARS = 64 * 1024;
+/**
+ * The part of a lease this node trusts by its own clock: past it the node may have been declared
+ * dead, so it sends and writes nothing until a renewal says otherwise (clock rates differ a little).
+ */
+const LEASE_TRUST = 0.9;
+/** Fenced incarnations remembered to drop their stale frames (one per node name, the latest). */
+const MAX_FENCED = 1000;
 
 interface Outbound {
+  /**
+   * The stream's name, `<epoch>.<n>`: a fresh one whenever this node starts a stream to the
+   * destination again (after it buried the destination), so a destination that lived on (a
+   * paused node) never mistakes the new numbers for repeats of the old.
+   */
+  readonly stream: string;
   frames: string[];
   /** Sequence number of the next frame to this destination. */
   seq: number;
@@ -61,15 +75,21 @@ interface Outbound {
   inFlight: boolean;
 }
 
-/** One sender's stream, as a receiver tracks it: a new epoch is a restarted sender. */
+/** One sender's stream, as a receiver tracks it: a new name is a new stream. */
 interface Inbound {
-  epoch: string;
+  stream: string;
   last: number;
 }
 
 const toBase64Url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 
-// Each script touches one key (or one hash tag): nothing here is cross-slot on Redis Cluster.
+/** Redis' clock in ms, inside a script. */
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+// Each script touches one key or keys of one hash tag: nothing here is cross-slot on Redis Cluster.
+// The lease scripts share `{c}`: KEYS[1] leases (node → expiry), KEYS[2] node → epoch (the
+// incarnation holding the lease), KEYS[3] fenced incarnations (`node|epoch` → when).
 const SCRIPTS = {
   /** KEYS[1]: value must be ARGV[1] ('' = absent) to become ARGV[2]. */
   swap: `local cur = redis.call('GET', KEYS[1]) or ''
@@ -90,28 +110,84 @@ local held = cjson.decode(cur)
 if held[1] == ARGV[1] and held[2] == ARGV[2] then redis.call('DEL', KEYS[1]) return 1 end
 return 0`,
   /** Whether ARGV[1] holds a lease now, by Redis' clock. */
-  alive: `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  alive: `${NOW}
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if score and tonumber(score) > now then return 1 end
 return 0`,
-  /** Renews ARGV[1]'s lease for ARGV[2] ms by Redis' clock; returns {had a lease, live nodes}. */
-  renew: `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local had = redis.call('ZSCORE', KEYS[1], ARGV[1])
+  /**
+   * Renews the lease of node ARGV[1], incarnation ARGV[3], for ARGV[2] ms. Returns {-1} when
+   * that incarnation was declared dead (fenced: it renews nothing), else {1 if it still held a
+   * valid lease or 0, then the live nodes and their epochs, flat}.
+   */
+  renew: `${NOW}
+if redis.call('ZSCORE', KEYS[3], ARGV[1] .. '|' .. ARGV[3]) then return {-1} end
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local had = score and tonumber(score) > now
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
-return {had and 1 or 0, redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')}`,
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 3600000)
+local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+local out = {had and 1 or 0}
+for _, other in ipairs(live) do
+  out[#out + 1] = other
+  out[#out + 1] = redis.call('HGET', KEYS[2], other) or ''
+end
+return out`,
+  /**
+   * Declares node ARGV[1] dead if its lease has run out: its incarnation is fenced (a renewal
+   * of it fails from now on) and returned; {0} when it holds a lease (it renewed in time).
+   * Deaths and renewals are decided here, atomically, so no node acts on a death that the dead
+   * node's own renewal beat.
+   */
+  bury: `${NOW}
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) > now then return {0} end
+local epoch = redis.call('HGET', KEYS[2], ARGV[1]) or ''
+if epoch ~= '' then redis.call('ZADD', KEYS[3], now, ARGV[1] .. '|' .. epoch) end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return {1, epoch}`,
 } as const;
+
+const KEYS_OF: Record<keyof typeof SCRIPTS, number> = {
+  swap: 1,
+  vacate: 2,
+  putId: 1,
+  dropId: 1,
+  alive: 1,
+  renew: 3,
+  bury: 3,
+};
 
 type Scripted = Redis & {
   sySwap(key: string, expected: string, next: string): Promise<number>;
   syVacate(home: string, mirror: string, node: string): Promise<number>;
   syPutId(key: string, record: string, home: string, force: string): Promise<number>;
   syDropId(key: string, home: string, link: string): Promise<number>;
-  syRenew(key: string, node: string, leaseMs: number): Promise<[number, string[]]>;
+  syRenew(
+    leases: string,
+    epochs: string,
+    fenced: string,
+    node: string,
+    leaseMs: number,
+    epoch: string,
+  ): Promise<[number, ...string[]]>;
+  syBury(leases: string, epochs: string, fenced: string, node: string): Promise<[number, string?]>;
   syAlive(key: string, node: string): Promise<number>;
 };
+
+/** How many `len:frame` entries a batch holds from `at` on. */
+function framesIn(batch: string, at: number): number {
+  let count = 0;
+  while (at < batch.length) {
+    const colon = batch.indexOf(':', at);
+    if (colon === -1) break;
+    at = colon + 1 + Number(batch.slice(at, colon));
+    count++;
+  }
+  return count;
+}
 
 function encodeRecord(record: IdRecord): string {
   return JSON.stringify([record.home, record.link, record.state, record.principal ?? null]);
@@ -142,10 +218,13 @@ export async function createRedisBackplane(
   const maxChars = options.outage?.maxChars ?? 8 * 1024 * 1024;
   const maxAgeMs = options.outage?.maxAgeMs ?? 5000;
   const log: Logger = options.log ?? (() => undefined);
-  const epoch = randomBytes(4).toString('hex');
+  /** This incarnation of the node: a new one after a restart or a fence. */
+  let epoch = randomBytes(4).toString('hex');
 
   const inbox = (of: string) => `${prefix}:{n:${of}}:in`;
-  const nodesKey = `${prefix}:nodes`;
+  const nodesKey = `${prefix}:{c}:nodes`;
+  const epochsKey = `${prefix}:{c}:epochs`;
+  const fencedKey = `${prefix}:{c}:fenced`;
   const roomKey = (room: string) => `${prefix}:{r:${toBase64Url(room)}}`;
   const idKey = (id: string) => `${prefix}:{i:${toBase64Url(id)}}`;
   // the same hash tag as the room's home: one slot per room
@@ -162,18 +241,30 @@ export async function createRedisBackplane(
   const subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true });
   for (const [name, lua] of Object.entries(SCRIPTS))
     writer.defineCommand(`sy${name[0]!.toUpperCase()}${name.slice(1)}`, {
-      numberOfKeys: name === 'vacate' ? 2 : 1,
+      numberOfKeys: KEYS_OF[name as keyof typeof SCRIPTS],
       lua,
     });
 
   const frameListeners = new Set<(from: string, frame: string) => void>();
   const downListeners = new Set<(node: string) => void>();
+  const fenceListeners = new Set<() => void>();
   const outbound = new Map<string, Outbound>();
   const inbound = new Map<string, Inbound>();
   const dirty = new Set<string>();
   let live = new Set<string>([node]);
   /** Nodes seen to die. A node in neither set is newer than this node's view: asked, not assumed dead. */
   const dead = new Set<string>();
+  /** Nodes found without a lease outside the live view (they died before this node saw them). */
+  const suspects = new Set<string>();
+  /** The epoch of each node's fenced incarnation: frames it still sends are stale. */
+  const fencedEpochs = new Map<string, string>();
+  /** Until when (performance.now()) this node's own lease is certainly valid. */
+  let leaseUntil = 0;
+  /** While a fenced node drops its state: nothing it sends or writes leaves. */
+  let fencing = false;
+  let renewing: Promise<void> | undefined;
+  /** Streams this node started, for their names. */
+  let streams = 0;
   let flushScheduled = false;
   let closed = false;
   /** Since when leases have been renewed without a gap: deaths are believed only after a full lease. */
@@ -193,6 +284,9 @@ export async function createRedisBackplane(
     renewals: 0,
     retries: 0,
     reasserts: 0,
+    /** Times this node was fenced, and frames dropped as stale (its own, or a fenced node's). */
+    fenced: 0,
+    fencedFrames: 0,
   };
 
   /** Redis lost this node's lease (a restart, or it was reaped): write what it holds again. */
@@ -213,17 +307,22 @@ export async function createRedisBackplane(
   );
 
   function receive(batch: string): void {
-    // `from|epoch|firstSeq\n` then `len:frame…`
+    // `from|stream|firstSeq\n` then `len:frame…`; a stream is `<sender's epoch>.<n>`
     const headEnd = batch.indexOf('\n');
-    const [from, senderEpoch, first] = batch.slice(0, headEnd).split('|');
-    if (from === undefined || senderEpoch === undefined || first === undefined) return;
-    if (from === node && senderEpoch === epoch && batch.length === headEnd + 1) {
+    const [from, name, first] = batch.slice(0, headEnd).split('|');
+    if (from === undefined || name === undefined || first === undefined) return;
+    if (from === node && name === epoch && batch.length === headEnd + 1) {
       lastSelfPing = Date.now();
       return;
     }
+    if (fencedEpochs.get(from) === name.slice(0, name.indexOf('.'))) {
+      // a node declared dead that ran on (a pause): what it says now is stale
+      counters.fencedFrames += framesIn(batch, headEnd + 1);
+      return;
+    }
     let stream = inbound.get(from);
-    if (!stream || stream.epoch !== senderEpoch) {
-      stream = { epoch: senderEpoch, last: Number(first) - 1 };
+    if (!stream || stream.stream !== name) {
+      stream = { stream: name, last: Number(first) - 1 };
       inbound.set(from, stream);
     }
     let seq = Number(first);
@@ -253,6 +352,10 @@ export async function createRedisBackplane(
   function flush(): void {
     flushScheduled = false;
     const now = Date.now();
+    // past the part of its lease it can vouch for, a node may have been declared dead: it holds
+    // its frames until a renewal says whether it was (then they are dropped) or not
+    const leased = performance.now() <= leaseUntil;
+    if (!leased) void renewNow();
     for (const to of [...dirty]) {
       const out = outbound.get(to)!;
       for (const frame of out.frames) {
@@ -262,7 +365,7 @@ export async function createRedisBackplane(
       out.frames = [];
       bound(out, now);
       if (out.waiting.length === 0) dirty.delete(to);
-      else if (!out.inFlight && writer.status === 'ready') publishHead(to, out);
+      else if (!out.inFlight && leased && writer.status === 'ready') publishHead(to, out);
     }
   }
 
@@ -288,7 +391,7 @@ export async function createRedisBackplane(
     )
       chars += out.waiting[count++]!.frame.length;
     const slice = out.waiting.slice(0, count);
-    let body = `${node}|${epoch}|${slice[0]!.seq}\n`;
+    let body = `${node}|${out.stream}|${slice[0]!.seq}\n`;
     for (const { frame } of slice) body += `${frame.length}:${frame}`;
     out.inFlight = true;
     counters.batches++;
@@ -318,22 +421,57 @@ export async function createRedisBackplane(
     );
   }
 
+  /** One renewal at a time: the interval, a flush past the lease and a write may all ask. */
+  function renewNow(): Promise<void> {
+    return (renewing ??= renew().finally(() => (renewing = undefined)));
+  }
+
   async function renew(): Promise<void> {
     if (closed) return;
     try {
       // the self-ping travels the same way as frames: silence means a dead subscription
       await writer.publish(inbox(node), `${node}|${epoch}|0\n`);
-      const [had, nodes] = await writer.syRenew(nodesKey, node, leaseMs);
+      const sentAt = performance.now();
+      const [status, ...flat] = await writer.syRenew(
+        nodesKey,
+        epochsKey,
+        fencedKey,
+        node,
+        leaseMs,
+        epoch,
+      );
+      if (status === -1) {
+        fence();
+        return await renew();
+      }
+      leaseUntil = sentAt + leaseMs * LEASE_TRUST;
       const now = Date.now();
-      renewingSince ??= now;
-      const first = counters.renewals++ === 0;
-      if (had === 0 && !first) await reassert();
-      const next = new Set(nodes);
-      next.add(node);
+      if (counters.renewals++ === 0)
+        // a node that starts believes a view two renewals old: every live node renewed by then
+        renewingSince = now - leaseMs + Math.min(leaseMs, 2 * renewMs);
+      else if (status === 0) {
+        // Redis lost this node's lease (a restart): the others' went too, and they need a lease
+        // to renew theirs before any of them counts as dead
+        renewingSince = now;
+        await reassert();
+      } else renewingSince ??= now; // after a gap (an outage), the same
+      const next = new Set<string>([node]);
+      for (let at = 0; at < flat.length; at += 2) next.add(flat[at]!);
       for (const back of next) dead.delete(back);
-      // after a gap (a Redis outage) other nodes need a lease to renew before they count as dead
       const believed = now - renewingSince >= leaseMs;
-      const departed = believed ? [...live].filter((old) => !next.has(old)) : [];
+      const candidates = believed ? [...new Set([...live, ...suspects])] : [];
+      if (believed) suspects.clear();
+      const departed: string[] = [];
+      for (const old of candidates) {
+        if (next.has(old)) continue;
+        // Redis decides: either this burial or the old node's own renewal comes first
+        const [buried, oldEpoch] = await writer.syBury(nodesKey, epochsKey, fencedKey, old);
+        if (buried === 0) next.add(old);
+        else {
+          departed.push(old);
+          if (oldEpoch) rememberFenced(old, oldEpoch);
+        }
+      }
       live = believed ? next : new Set([...live, ...next]);
       // the view is updated before anyone hears: a listener that asks for a home must not get
       // the node that just died
@@ -351,16 +489,69 @@ export async function createRedisBackplane(
         log('warn', 'the inbox subscription went quiet: resubscribing', { node });
         subscriber.disconnect(true);
       }
+      // frames held while the lease was in doubt go now
+      if (dirty.size > 0) scheduleFlush();
     } catch (error) {
       renewingSince = undefined;
       log('debug', 'lease renewal failed', { error: String(error) });
     }
   }
 
+  /**
+   * The cluster declared this incarnation dead while it could not run: everything it holds and
+   * everything it queued is stale. It drops all of it, has the node drop its rooms, and comes
+   * back as a new incarnation with an empty hand.
+   */
+  function fence(): void {
+    counters.fenced++;
+    log('warn', 'the cluster declared this node dead while it was paused: starting afresh', {
+      node,
+    });
+    fencing = true;
+    try {
+      for (const out of outbound.values())
+        counters.fencedFrames += out.frames.length + out.waiting.length;
+      outbound.clear();
+      dirty.clear();
+      inbound.clear();
+      mine.ids.clear();
+      mine.homes.clear();
+      for (const listener of fenceListeners) listener();
+    } finally {
+      fencing = false;
+    }
+    epoch = randomBytes(4).toString('hex');
+    // the view of the others is as stale: nobody is believed dead for a lease
+    counters.renewals = 0;
+    renewingSince = undefined;
+  }
+
+  function rememberFenced(other: string, otherEpoch: string): void {
+    fencedEpochs.delete(other);
+    fencedEpochs.set(other, otherEpoch);
+    if (fencedEpochs.size > MAX_FENCED) fencedEpochs.delete(fencedEpochs.keys().next().value!);
+  }
+
+  /** Resolves while this incarnation holds a valid lease; rejects when it does not (or was fenced). */
+  async function confirmLease(): Promise<void> {
+    if (performance.now() <= leaseUntil) return;
+    const before = epoch;
+    await renewNow();
+    if (epoch !== before || performance.now() > leaseUntil)
+      throw new Error('this node holds no lease');
+  }
+
+  /** A directory write nobody waits for: not while fenced, and only under a valid lease. */
+  function write(run: () => Promise<unknown>): void {
+    if (fencing) return;
+    const done = performance.now() <= leaseUntil ? run() : confirmLease().then(run);
+    done.catch(() => undefined);
+  }
+
   await Promise.all([writer.connect(), subscriber.connect()]);
   await subscriber.subscribe(inbox(node));
   await renew();
-  const renewer = setInterval(() => void renew(), renewMs);
+  const renewer = setInterval(() => void renewNow(), renewMs);
   renewer.unref?.();
   // a queue waiting for the bus is checked for age even when nothing new is sent
   const ager = setInterval(() => dirty.size > 0 && scheduleFlush(), 250);
@@ -373,9 +564,17 @@ export async function createRedisBackplane(
     },
     send(to, frame) {
       if (closed) return;
+      if (fencing) return void counters.fencedFrames++;
       let out = outbound.get(to);
       if (!out) {
-        out = { frames: [], seq: 1, waiting: [], waitingChars: 0, inFlight: false };
+        out = {
+          stream: `${epoch}.${++streams}`,
+          frames: [],
+          seq: 1,
+          waiting: [],
+          waitingChars: 0,
+          inFlight: false,
+        };
         outbound.set(to, out);
       }
       out.frames.push(frame);
@@ -387,14 +586,21 @@ export async function createRedisBackplane(
       return () => frameListeners.delete(listener);
     },
     async home(room, candidate) {
+      await confirmLease();
       const key = roomKey(room);
       for (let attempt = 0; attempt < 5; attempt++) {
         const current = await writer.get(key);
-        const holds =
-          current !== null &&
-          (live.has(current) ||
-            (!dead.has(current) && (await writer.syAlive(nodesKey, current)) === 1));
-        if (holds) {
+        let holds = current !== null && live.has(current);
+        if (current !== null && !holds && !dead.has(current)) {
+          holds = (await writer.syAlive(nodesKey, current)) === 1;
+          // a node that died before this one saw it: the next renewal buries it, so that
+          // connections still routed to it hear of its death
+          if (!holds) {
+            suspects.add(current);
+            void renewNow();
+          }
+        }
+        if (holds && current !== null) {
           if (current === node) mine.homes.add(room);
           return current;
         }
@@ -406,13 +612,16 @@ export async function createRedisBackplane(
       throw new Error(`the home of ${room} kept changing`);
     },
     vacate(room, holder) {
+      if (fencing) return;
       if (holder === node) mine.homes.delete(room);
-      writer.syVacate(roomKey(room), mirrorKey(room), holder).catch(() => undefined);
+      write(() => writer.syVacate(roomKey(room), mirrorKey(room), holder));
     },
     async getId(id) {
+      await confirmLease();
       return decodeRecord(await writer.get(idKey(id)));
     },
     async swapId(id, expected, record) {
+      await confirmLease();
       const swapped = await writer.sySwap(
         idKey(id),
         expected ? encodeRecord(expected) : '',
@@ -422,24 +631,25 @@ export async function createRedisBackplane(
       return swapped === 1;
     },
     putId(id, record, force = false) {
+      if (fencing) return;
       if (record.home === node) mine.ids.set(id, record);
-      writer
-        .syPutId(idKey(id), encodeRecord(record), record.home, force ? '1' : '0')
-        .catch(() => undefined);
+      const text = encodeRecord(record);
+      write(() => writer.syPutId(idKey(id), text, record.home, force ? '1' : '0'));
     },
     mirror(room, id, edge) {
       const key = mirrorKey(room);
-      const done = edge === undefined ? writer.hdel(key, id) : writer.hset(key, id, edge);
-      done.catch(() => undefined);
+      write(() => (edge === undefined ? writer.hdel(key, id) : writer.hset(key, id, edge)));
     },
     async readMirror(room) {
+      await confirmLease();
       const entries = await writer.hgetall(mirrorKey(room));
       return Object.entries(entries).map(([id, edge]) => ({ id, edge }));
     },
     dropId(id, home, link) {
+      if (fencing) return;
       const held = mine.ids.get(id);
       if (held && held.home === home && held.link === link) mine.ids.delete(id);
-      writer.syDropId(idKey(id), home, link).catch(() => undefined);
+      write(() => writer.syDropId(idKey(id), home, link));
     },
     // optimistic for a node this view has not met yet: a claim asks it, and silence is death
     isLive: (other) => live.has(other) || !dead.has(other),
@@ -447,6 +657,10 @@ export async function createRedisBackplane(
     onNodeDown(listener) {
       downListeners.add(listener);
       return () => downListeners.delete(listener);
+    },
+    onFenced(listener) {
+      fenceListeners.add(listener);
+      return () => fenceListeners.delete(listener);
     },
     stats(): BackplaneStats {
       let queued = 0;
@@ -460,8 +674,10 @@ export async function createRedisBackplane(
           overflow: counters.overflow,
           expired: counters.expired,
           duplicates: counters.duplicates,
+          fenced: counters.fencedFrames,
         },
         nodeDeaths: counters.nodeDeaths,
+        fenced: counters.fenced,
       };
     },
     get counters() {
@@ -480,7 +696,14 @@ export async function createRedisBackplane(
       closed = true;
       clearInterval(renewer);
       clearInterval(ager);
-      await writer.zrem(nodesKey, node).catch(() => undefined);
+      // a renewal in flight would lease this node again after it left
+      await renewing;
+      await writer
+        .multi()
+        .zrem(nodesKey, node)
+        .hdel(epochsKey, node)
+        .exec()
+        .catch(() => undefined);
       await Promise.allSettled([writer.quit(), subscriber.quit()]);
     },
   };

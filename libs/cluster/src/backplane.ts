@@ -23,6 +23,8 @@ export interface BackplaneStats {
   readonly queued: number;
   readonly dropped: Readonly<Record<string, number>>;
   readonly nodeDeaths: number;
+  /** Times this node was fenced: declared dead while it could not run, then started afresh. */
+  readonly fenced: number;
 }
 
 /** The engine under a cluster of hubs. */
@@ -64,6 +66,12 @@ export interface Backplane {
   nodes(): readonly string[];
   /** A node's lease ran out: it is dead to the cluster. */
   onNodeDown(listener: (node: string) => void): () => void;
+  /**
+   * The cluster declared this node dead while it could not run (a pause past its lease): its
+   * rooms and ids have gone to other nodes. Nothing the listener sends or writes leaves the
+   * node; afterwards it is a new member of the cluster with an empty hand.
+   */
+  onFenced(listener: () => void): () => void;
   stats(): BackplaneStats;
   close(): Promise<void>;
 }

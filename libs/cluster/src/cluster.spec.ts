@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryServer, type MemoryServer } from '@switchyard/transport-memory/server';
-import { describeCluster } from '@switchyard/testing';
+import { describeCluster, quietFor, rawClient } from '@switchyard/testing';
 import { createMemoryCluster } from './memory.ts';
 import { createClusterNode, type ClusterNode } from './node.ts';
 import { decodeBus, encodeBus, type BusFrame } from './wire.ts';
@@ -29,6 +29,47 @@ describeCluster('memory backplane', async (size) => {
       for (const node of nodes) await node.close();
     },
   };
+});
+
+describe('fencing (docs/cluster.md, "Fencing")', () => {
+  it('a paused home is fenced: one home per room remains, its stale frames go nowhere, its clients reconnect', async () => {
+    const cluster = createMemoryCluster();
+    const nodes = ['n0', 'n1'].map((id) => createClusterNode(cluster.join(id), { graceMs: 200 }));
+    const servers = nodes.map((node) => memoryServer(node.accept));
+    try {
+      const a = await rawClient(servers[0]!.connector, ['A', 'r']); // n0 homes r
+      const b = await rawClient(servers[1]!.connector, ['B', 'r']);
+      await a.next((m) => m.startsWith('/announce|B'));
+      cluster.pause('n0');
+      // n1 takes r over from the mirror; A does not come back in its grace window
+      expect(await b.next((m) => m.startsWith('/leave'), 2000)).toBe(
+        '/leave|A|{"id":"A","reason":"disconnect"}',
+      );
+      expect(cluster.homeOf('r')).toBe('n1');
+      // the paused node still believes it homes r: what A says there goes nowhere
+      a.say('/to|B|/stale|A');
+      a.say('/chat|A|stale');
+      await quietFor(50);
+      cluster.resume('n0');
+      expect(nodes[0]!.fenced).toBe(1);
+      expect((await a.closed()).code).toBe(1012);
+      expect(nodes[0]!.hub.rooms()).toEqual([]);
+      expect(cluster.homeOf('r')).toBe('n1');
+      // A reconnects to the node it was on: one room, exact count, both ways
+      const back = await rawClient(servers[0]!.connector, ['A', 'r']);
+      expect(back.received[0]).toBe('/roominfo|{"memberCount":2}');
+      back.say('/to|B|/fresh|A');
+      expect(await b.next((m) => m.startsWith('/to'))).toBe('/to|B|/fresh|A');
+      b.say('/to|A|/reply|B');
+      expect(await back.next((m) => m.startsWith('/to'))).toBe('/to|A|/reply|B');
+      expect(b.received.filter((m) => m.includes('stale'))).toEqual([]);
+      back.pipe.close();
+      b.pipe.close();
+    } finally {
+      for (const server of servers) await server.close();
+      for (const node of nodes) await node.close();
+    }
+  });
 });
 
 describe('bus frames', () => {

@@ -41,6 +41,8 @@ export interface ClusterNode {
   readonly connections: number;
   /** Client frames refused because the directory was out of reach. */
   readonly unroutable: number;
+  /** Times the cluster declared this node dead while it was paused, and it started afresh. */
+  readonly fenced: number;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,8 @@ export function createClusterNode(
   let nextRequest = 0;
   /** Client frames refused because the directory could not route them. */
   let unroutable = 0;
+  /** Times the cluster fenced this node. */
+  let fenced = 0;
   const livenessTimeoutMs = options.livenessTimeoutMs ?? REQUEST_TIMEOUT_MS;
 
   const directory: IdDirectory = {
@@ -467,6 +471,20 @@ export function createClusterNode(
     }
   });
 
+  // docs/cluster.md, "Fencing": while this node could not run, the others declared it dead and
+  // took its rooms and ids; what it still holds is stale. Its clients reconnect at once and
+  // take their members over wherever those went (inside the grace window, silently).
+  const offFenced = backplane.onFenced(() => {
+    fenced++;
+    homed.clear();
+    linking.clear();
+    hub.reset(CloseCode.serviceRestart, 'server restarting: reconnect');
+    for (const edge of [...edges.values()]) {
+      edge.closed = true; // an announce finding its home must not link it anywhere
+      edge.pipe.close(CloseCode.serviceRestart, 'server restarting: reconnect');
+    }
+  });
+
   return {
     node: self,
     hub,
@@ -477,12 +495,16 @@ export function createClusterNode(
     get unroutable() {
       return unroutable;
     },
+    get fenced() {
+      return fenced;
+    },
     async close() {
       // a drain: this node's clients are told to reconnect at once (to another node), the
       // cluster hears that this node is gone and takes its rooms over from their mirrors, whose
       // members elsewhere re-link silently; the hub closes last, with the bus already gone
       offFrame();
       offDown();
+      offFenced();
       for (const edge of [...edges.values()])
         edge.pipe.close(CloseCode.serviceRestart, 'server restarting: reconnect');
       await backplane.close();

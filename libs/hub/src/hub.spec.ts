@@ -364,6 +364,21 @@ describe('auth and limits', () => {
     expect(a.closedWith).toBe(1001);
     expect(hub.stats()).toMatchObject({ connections: 0, members: 0, rooms: 0 });
   });
+
+  it('reset() drops every connection and member without a word to the rooms, and goes on', async () => {
+    const a = await join(hub, 'A', 'r');
+    const b = await join(hub, 'B', 'r');
+    b.drop(); // B is in its grace window
+    a.take();
+    hub.reset();
+    expect(a.closedWith).toBe(1012);
+    expect(a.take()).toEqual([]);
+    expect(hub.stats()).toMatchObject({ connections: 0, members: 0, rooms: 0 });
+    clock.advance(5000); // no grace timer left to say /leave
+    const c = await join(hub, 'B', 'r');
+    expect(c.take()).toEqual([]);
+    expect(hub.roomMembers('r')).toEqual(['B']);
+  });
 });
 
 describe('what transports report', () => {

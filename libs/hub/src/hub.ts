@@ -45,6 +45,12 @@ export interface Hub {
   isAlive(id: string, timeoutMs: number): Promise<boolean>;
   /** Resolves once no announce is waiting for the auth hook or a liveness probe. */
   idle(): Promise<void>;
+  /**
+   * Closes every connection and ends every membership without a word to any room, then goes on
+   * accepting: a cluster node the others declared dead (docs/cluster.md, "Fencing") drops what
+   * the cluster has handed to other nodes meanwhile.
+   */
+  reset(code?: number, reason?: string): void;
   /** Closes every connection (default 1001) and stops all timers. */
   close(code?: number, reason?: string): void;
 }
@@ -135,13 +141,24 @@ export function createHub(options: HubOptions = {}, services: HubServices = {}):
       return pipe.isAlive ? pipe.isAlive(timeoutMs).catch(() => false) : false;
     },
     idle: () => inbound.idle(),
+    reset(code = CloseCode.serviceRestart, reason = 'server restarting: reconnect') {
+      if (closing) return;
+      closing = true;
+      dropAll(code, reason);
+      closing = false;
+    },
     close(code = CloseCode.goingAway, reason = 'server shutting down') {
       closing = true;
-      for (const connection of [...core.connections]) connection.pipe.close(code, reason);
-      for (const member of [...core.identity.members()])
-        core.presence.forget(member, 'shutdown', false);
+      dropAll(code, reason);
     },
   };
+
+  /** Closes every connection and forgets every member, silently (a shutdown, a reset). */
+  function dropAll(code: number, reason: string): void {
+    for (const connection of [...core.connections]) connection.pipe.close(code, reason);
+    for (const member of [...core.identity.members()])
+      core.presence.forget(member, 'shutdown', false);
+  }
 }
 
 /** A bug must cost one message, never the process. */

@@ -149,15 +149,16 @@ export function describePipeContract(transport: ContractTransport): void {
     });
 
     if (can('closeCodes'))
-      it('a server close code and reason reach the client half', async () => {
+      it('a server close code and reason reach the client half (4009, and 1012 of a draining node)', async () => {
         await using m = await mount();
-        await using client = await rawClient(m.server.connector, ['T', 'r']);
-        expect(m.hub.disconnect('T', 4009, 'id taken over')).toBe(true);
-        expect(await client.closed()).toEqual({
-          local: false,
-          code: 4009,
-          reason: 'id taken over',
-        });
+        for (const [code, reason] of [
+          [4009, 'id taken over'],
+          [1012, 'server restarting: reconnect'],
+        ] as const) {
+          await using client = await rawClient(m.server.connector, ['T', 'r']);
+          expect(m.hub.disconnect('T', code, reason)).toBe(true);
+          expect(await client.closed()).toEqual({ local: false, code, reason });
+        }
       });
 
     if (can('hardDisconnect'))
