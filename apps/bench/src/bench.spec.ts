@@ -12,23 +12,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('npm run bench (smoke, --quick)', () => {
   it('runs every scenario against both servers, loses nothing, and writes JSON lines', async () => {
     const out = join(dir, 'results.jsonl');
-    const child = spawn(process.execPath, [main, '--quick', '--out', out], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, stdout, stderr } = await run(['--quick', '--out', out]);
     expect(code, `${stdout}\n${stderr}`).toBe(0);
     expect(stdout).toContain('switchyard / raw');
-    const lines = readFileSync(out, 'utf8')
-      .trim()
-      .split('\n')
-      .map(
-        (line) =>
-          JSON.parse(line) as { type: string; scenario?: string; server?: string; lost?: number },
-      );
+    const lines = readLines(out);
     expect(lines[0]!.type).toBe('environment');
     const results = lines.filter((line) => line.type === 'result');
     const scenarios = new Set(results.map((r) => r.scenario));
@@ -46,4 +33,39 @@ describe('npm run bench (smoke, --quick)', () => {
     expect(results.every((r) => r.lost === 0)).toBe(true);
     expect(new Set(results.map((r) => r.server))).toEqual(new Set(['raw', 'switchyard']));
   }, 240_000);
+
+  it('--cluster runs 1, 2 and 3 nodes and the socket.io Redis-adapter relay, losing nothing', async () => {
+    const out = join(dir, 'cluster.jsonl');
+    const { code, stdout, stderr } = await run(['--cluster', '--quick', '--out', out]);
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    expect(stdout).toContain('socket.io redis-adapter');
+    const results = readLines(out).filter((line) => line.type === 'result');
+    expect(new Set(results.map((r) => r.server))).toEqual(
+      new Set(['switchyard', 'switchyard×2', 'switchyard×3', 'socket.io×2', 'socket.io×3']),
+    );
+    expect(new Set(results.map((r) => r.scenario))).toEqual(
+      new Set(['directed', 'directed@2000/s', 'broadcast/10']),
+    );
+    expect(results.every((r) => r.lost === 0)).toBe(true);
+  }, 240_000);
 });
+
+async function run(args: readonly string[]) {
+  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout, stderr };
+}
+
+function readLines(file: string) {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map(
+      (line) =>
+        JSON.parse(line) as { type: string; scenario?: string; server?: string; lost?: number },
+    );
+}

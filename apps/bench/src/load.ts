@@ -1,25 +1,48 @@
-/** Load-generator clients: raw `ws` sockets speaking bare frames, so the client costs little. */
+/**
+ * Load-generator clients speaking bare frames, so the client costs little: raw `ws` sockets, or
+ * socket.io clients (WebSocket only) carrying each frame as one `rtc-signal` event.
+ */
+import { io } from 'socket.io-client';
 import { WebSocket } from 'ws';
+
+/** How clients talk to a server under test. */
+export type Protocol = 'ws' | 'socket.io';
+
+/** Where clients connect: client `i` goes to `urls[i % urls.length]` (a cluster's nodes). */
+export interface Endpoint {
+  readonly urls: readonly string[];
+  readonly protocol: Protocol;
+}
 
 /** One benchmark connection. */
 export interface BenchClient {
   readonly id: string;
-  readonly socket: WebSocket;
   /** Replaced by each scenario. */
   onMessage: (message: string) => void;
   send(message: string): void;
+  /** A clean close. */
+  end(): void;
+  /** A hard one: the socket is dropped. */
   close(): void;
 }
 
 /** Opens one connection. */
-export function connectClient(url: string, id: string): Promise<BenchClient> {
+export function connectClient(
+  url: string,
+  id: string,
+  protocol: Protocol = 'ws',
+): Promise<BenchClient> {
+  return protocol === 'ws' ? connectWs(url, id) : connectSocketIo(url, id);
+}
+
+function connectWs(url: string, id: string): Promise<BenchClient> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { perMessageDeflate: false });
     const client: BenchClient = {
       id,
-      socket,
       onMessage: () => undefined,
       send: (message) => socket.send(message),
+      end: () => socket.close(),
       close: () => socket.terminate(),
     };
     socket.on('message', (data) => client.onMessage(data.toString()));
@@ -28,17 +51,41 @@ export function connectClient(url: string, id: string): Promise<BenchClient> {
   });
 }
 
-/** Opens `count` connections, `parallel` at a time. */
+const SIGNAL_EVENT = 'rtc-signal';
+
+function connectSocketIo(url: string, id: string): Promise<BenchClient> {
+  return new Promise((resolve, reject) => {
+    const socket = io(url, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      timeout: 10_000,
+    });
+    const client: BenchClient = {
+      id,
+      onMessage: () => undefined,
+      send: (message) => socket.emit(SIGNAL_EVENT, message),
+      end: () => socket.disconnect(),
+      close: () => socket.disconnect(),
+    };
+    socket.on(SIGNAL_EVENT, (message: string) => client.onMessage(message));
+    socket.once('connect', () => resolve(client));
+    socket.once('connect_error', reject);
+  });
+}
+
+/** Opens `count` connections, `parallel` at a time, spread over the endpoint's urls. */
 export async function connectMany(
-  url: string,
+  endpoint: Endpoint,
   count: number,
   prefix: string,
   parallel = 256,
 ): Promise<BenchClient[]> {
+  const { urls, protocol } = endpoint;
   const clients: BenchClient[] = [];
   for (let start = 0; start < count; start += parallel) {
     const batch = Array.from({ length: Math.min(parallel, count - start) }, (_, i) =>
-      connectClient(url, `${prefix}${start + i}`),
+      connectClient(urls[(start + i) % urls.length]!, `${prefix}${start + i}`, protocol),
     );
     clients.push(...(await Promise.all(batch)));
   }

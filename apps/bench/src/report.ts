@@ -1,7 +1,7 @@
 /** Tables and ratios for the terminal. */
 import type { Result } from './scenarios.ts';
 
-const fixed = (value: number | undefined, digits = 0) =>
+export const fixed = (value: number | undefined, digits = 0) =>
   value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
 
 /** One row per run. */
@@ -12,6 +12,7 @@ export function printTable(results: readonly Result[]): void {
     'per s': fixed(r.perSecond),
     'per core·s': fixed(r.perCoreSecond),
     'cpu share': fixed(r.cpuShare, 2),
+    ...(r.busCpuShare !== undefined && { 'bus cpu': fixed(r.busCpuShare, 2) }),
     'p50 ms': fixed(r.p50Ms, 2),
     'p99 ms': fixed(r.p99Ms, 2),
     'RSS/conn B': fixed(r.rssPerConnection),

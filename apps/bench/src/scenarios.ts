@@ -10,13 +10,14 @@ import {
   readStamp,
   type BenchClient,
 } from './load.ts';
-import type { ServerKind, ServerProcess } from './server-process.ts';
+import type { ServerProcess } from './server-process.ts';
 import { Ledger, Samples } from './stats.ts';
 
 /** One measured run of one scenario against one server. */
 export interface Result {
   readonly scenario: string;
-  readonly server: ServerKind;
+  /** The server's label: its kind, with the node count of a cluster. */
+  readonly server: string;
   readonly wallSeconds: number;
   readonly serverCpuSeconds: number;
   /** Server CPU seconds per wall second (1.0 = one core busy). */
@@ -33,6 +34,8 @@ export interface Result {
   readonly duplicated: number;
   readonly rssPerConnection?: number;
   readonly connections?: number;
+  /** A cluster's bus (Redis) CPU seconds per wall second, apart from `cpuShare`. */
+  readonly busCpuShare?: number;
 }
 
 /** Common knobs. */
@@ -46,11 +49,19 @@ const now = () => performance.now();
 /** Measures server CPU and wall time around `window`. */
 async function measured(server: ServerProcess, window: () => Promise<number>) {
   const cpu0 = server.cpuSeconds();
+  const bus0 = server.busCpuSeconds?.();
   const t0 = now();
   const count = await window();
   const wallSeconds = (now() - t0) / 1000;
   const serverCpuSeconds = server.cpuSeconds() - cpu0;
-  return { count, wallSeconds, serverCpuSeconds, cpuShare: serverCpuSeconds / wallSeconds };
+  const bus = bus0 === undefined ? undefined : server.busCpuSeconds!() - bus0;
+  return {
+    count,
+    wallSeconds,
+    serverCpuSeconds,
+    cpuShare: serverCpuSeconds / wallSeconds,
+    ...(bus !== undefined && { busCpuShare: bus / wallSeconds }),
+  };
 }
 
 /** Waits until `done()` or the deadline; every wait in the bench is bounded. */
@@ -64,13 +75,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function result(
   scenario: string,
   server: ServerProcess,
-  m: { count: number; wallSeconds: number; serverCpuSeconds: number; cpuShare: number },
+  m: {
+    count: number;
+    wallSeconds: number;
+    serverCpuSeconds: number;
+    cpuShare: number;
+    busCpuShare?: number;
+  },
   samples: Samples,
   accounting: { expected: number; ledger: Ledger },
 ): Result {
   return {
     scenario,
-    server: server.kind,
+    server: server.label,
     ...m,
     perSecond: m.count / m.wallSeconds,
     perCoreSecond: m.serverCpuSeconds > 0 ? m.count / m.serverCpuSeconds : NaN,
@@ -90,7 +107,7 @@ export async function directed(
   server: ServerProcess,
   options: ScenarioOptions & { pairs: number; rate?: number; window?: number },
 ): Promise<Result> {
-  const clients = await connectMany(server.url, options.pairs * 2, 'd');
+  const clients = await connectMany(server, options.pairs * 2, 'd');
   await announceMany(clients, (i) => `pair-${Math.floor(i / 2)}`);
   const partnerOf = (i: number) => (i % 2 === 0 ? i + 1 : i - 1);
   const sent = new Array<number>(clients.length).fill(0);
@@ -159,7 +176,7 @@ export async function broadcast(
   server: ServerProcess,
   options: ScenarioOptions & { members: number; window?: number },
 ): Promise<Result> {
-  const clients = await connectMany(server.url, options.members, 'b');
+  const clients = await connectMany(server, options.members, 'b');
   await announceMany(clients, () => 'broadcast', 1);
   const fanout = options.members - 1;
   const sent = new Array<number>(clients.length).fill(0);
@@ -218,7 +235,7 @@ export async function churn(
   options: ScenarioOptions & { workers: number; rooms?: number; maxJoins?: number },
 ): Promise<Result> {
   const roomCount = options.rooms ?? 4;
-  const watchers = await connectMany(server.url, roomCount, 'w');
+  const watchers = await connectMany(server, roomCount, 'w');
   await announceMany(watchers, (i) => `churn-${i}`);
   const waiting = new Map<string, () => void>();
   for (const watcher of watchers) {
@@ -241,7 +258,11 @@ export async function churn(
       const id = `c${w}-${n}`;
       const t0 = now();
       const seen = new Promise<void>((resolve) => waiting.set(id, resolve));
-      const client: BenchClient = await connectClient(server.url, id);
+      const client: BenchClient = await connectClient(
+        server.urls[n % server.urls.length]!,
+        id,
+        server.protocol,
+      );
       await announce(client, `churn-${n % roomCount}`);
       await seen;
       waiting.delete(id);
@@ -249,7 +270,7 @@ export async function churn(
       ledger.record(id, 0);
       joins += 1;
       client.send(`/leave|${id}|{"id":"${id}"}`);
-      client.socket.close();
+      client.end();
     }
   };
   const m = await measured(server, async () => {
@@ -273,7 +294,7 @@ export async function idle(
   const before = server.rssBytes();
   const t0 = now();
   const cpu0 = server.cpuSeconds();
-  const clients = await connectMany(server.url, options.connections, 'i');
+  const clients = await connectMany(server, options.connections, 'i');
   await announceMany(clients, (i) => `idle-${Math.floor(i / 4)}`);
   const wallSeconds = (now() - t0) / 1000;
   const serverCpuSeconds = server.cpuSeconds() - cpu0;
@@ -287,7 +308,7 @@ export async function idle(
   closeAll(clients);
   return {
     scenario: `idle/${options.connections}`,
-    server: server.kind,
+    server: server.label,
     wallSeconds,
     serverCpuSeconds,
     cpuShare: serverCpuSeconds / wallSeconds,

@@ -2,17 +2,22 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Endpoint } from './load.ts';
 
 /** Which server to run. */
-export type ServerKind = 'switchyard' | 'raw';
+export type ServerKind = 'switchyard' | 'raw' | 'socket.io';
 
-/** A server process under test. */
-export interface ServerProcess {
+/** A server under test: one process, or a cluster of them (`apps/bench/src/cluster.ts`). */
+export interface ServerProcess extends Endpoint {
   readonly kind: ServerKind;
+  /** How results name it: the kind, and the node count of a cluster. */
+  readonly label: string;
   readonly pid: number;
   readonly url: string;
   /** User + system CPU seconds the process has used so far. */
   cpuSeconds(): number;
+  /** CPU seconds of the bus a cluster runs on (its Redis), reported beside the servers'. */
+  busCpuSeconds?(): number;
   /** Resident set size in bytes. */
   rssBytes(): number;
   stop(): Promise<void>;
@@ -36,6 +41,7 @@ export function rssBytesOf(pid: number): number {
 
 function entryOf(kind: ServerKind): string {
   if (kind === 'raw') return fileURLToPath(new URL('./raw-relay.js', import.meta.url));
+  if (kind === 'socket.io') return fileURLToPath(new URL('./socketio-relay.js', import.meta.url));
   const serverPackage = fileURLToPath(import.meta.resolve('@switchyard/server/package.json'));
   return fileURLToPath(new URL('./dist/main.js', `file://${serverPackage}`));
 }
@@ -46,7 +52,7 @@ export interface SpawnOptions {
   readonly cpuProfileDir?: string;
   /** Extra node flags for the server process (e.g. `--trace-gc`). */
   readonly nodeArgs?: readonly string[];
-  /** Extra `switchyard` arguments (Switchyard only), e.g. `['--jwt-secret', …]`. */
+  /** Extra arguments: `switchyard` flags (e.g. `['--jwt-secret', …]`), the socket.io relay's Redis URL. */
   readonly serverArgs?: readonly string[];
 }
 
@@ -57,8 +63,8 @@ export function spawnServer(kind: ServerKind, options: SpawnOptions = {}): Promi
     ...(options.nodeArgs ?? []),
   ];
   const args =
-    kind === 'raw'
-      ? [entryOf(kind), '0']
+    kind !== 'switchyard'
+      ? [entryOf(kind), '0', ...(options.serverArgs ?? [])]
       : // the bench measures routing, so the per-connection rate limit is off (it would cap every sender at 100/s)
         [
           entryOf(kind),
@@ -85,10 +91,17 @@ export function spawnServer(kind: ServerKind, options: SpawnOptions = {}): Promi
         child.stdout!.off('data', onData);
         child.stdout!.resume();
         const pid = child.pid!;
+        const url =
+          kind === 'socket.io'
+            ? `http://127.0.0.1:${parsed.port}`
+            : `ws://127.0.0.1:${parsed.port}/`;
         resolve({
           kind,
+          label: kind,
           pid,
-          url: `ws://127.0.0.1:${parsed.port}/`,
+          url,
+          urls: [url],
+          protocol: kind === 'socket.io' ? 'socket.io' : 'ws',
           cpuSeconds: () => cpuSecondsOf(pid),
           rssBytes: () => rssBytesOf(pid),
           stop: () =>

@@ -14,10 +14,13 @@ import {
   type RawClient,
   type RedisServer,
 } from '@switchyard/testing';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Connector } from '@switchyard/protocol';
 import { createSignaller, type Signaller } from '@switchyard/signaller';
 import { webSocketConnector } from '@switchyard/transport-ws/client';
+import { sseConnector } from '@switchyard/transport-sse/client';
 import { ConfigError, parseConfig } from './config.ts';
 import { killServers, runSwitchyard, type ServerProcess } from './server-process.test-helper.ts';
 
@@ -35,17 +38,60 @@ afterEach(() => {
 });
 afterAll(() => redis?.stop());
 
-const node = (id: string, graceMs = 1000) =>
+const node = (id: string, graceMs = 1000, transports = 'ws') =>
   runSwitchyard([
     '--cluster',
     redis.url,
     '--node-id',
     id,
     '--transports',
-    'ws',
+    transports,
     '--grace-ms',
     String(graceMs),
   ]);
+
+/**
+ * A load balancer without affinity: each request goes to the next server in turn, so an SSE
+ * stream and its session's POSTs land on different nodes. It answers the `hiccup`th POST with
+ * 503 itself, as a balancer between deploys does.
+ */
+async function roundRobin(servers: readonly ServerProcess[], hiccup = 0) {
+  let turn = 0;
+  let posts = 0;
+  const routed: Array<{ method: string; port: number }> = [];
+  const proxy = createHttpServer((request, response) => {
+    if (request.method === 'POST' && ++posts === hiccup) {
+      request.resume();
+      return void response.writeHead(503).end('no upstream right now');
+    }
+    const port = servers[turn++ % servers.length]!.port;
+    routed.push({ method: request.method ?? 'GET', port });
+    const upstream = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method: request.method,
+        path: request.url,
+        headers: request.headers,
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    upstream.on('error', () => response.destroy());
+    request.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    routed,
+    close: () => {
+      proxy.closeAllConnections();
+      proxy.close();
+    },
+  };
+}
 
 async function join(server: ServerProcess, id: string, room: string): Promise<RawClient> {
   const client = await rawClient(webSocketConnector(`http://127.0.0.1:${server.port}`), [id, room]);
@@ -206,6 +252,46 @@ describe('switchyard --cluster', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${one.port}/metrics`)).text();
     expect(metrics).toMatch(/switchyard_cluster_fenced_total 1\b/);
     expect(metrics).toMatch(/switchyard_cluster_dropped_total\{reason="fenced"\} [1-9]/);
+  }, 30_000);
+
+  it('SSE needs no sticky sessions: POSTs and the DELETE that reach the other node are forwarded to the stream’s', async () => {
+    const [one, two] = await Promise.all([node('s1', 1000, 'ws,sse'), node('s2', 1000, 'ws,sse')]);
+    const balancer = await roundRobin([one, two], 5);
+    try {
+      const w = await join(two, 'W', 'sse-room');
+      const s = createSignaller(sseConnector(balancer.url), { id: 'S' });
+      signallers.push(s);
+      s.announce({ room: 'sse-room' });
+      await nextEvent(s, 'roominfo');
+      await w.next((m) => m.startsWith('/announce|S'));
+      // 30 directed messages, every other POST through the node without the stream, one of them
+      // answered 503 by the balancer (sent again, delivered once)
+      for (let n = 0; n < 30; n++) s.to('W').send('/n', n);
+      for (let n = 0; n < 30; n++) expect(await w.next()).toBe(`/to|W|/n|S|${n}`);
+      await quietFor(100);
+      expect(w.take()).toEqual([]);
+      w.say('/to|S|/back|W');
+      expect(await nextEvent(s, 'message:back', undefined, 5000)).toBeDefined();
+      const posts = balancer.routed.filter((r) => r.method === 'POST');
+      expect(new Set(posts.map((r) => r.port))).toEqual(new Set([one.port, two.port]));
+      // an unknown session that names a live node: that node's 404, through the other
+      const stream = balancer.routed.find((r) => r.method === 'GET')!;
+      const other = stream.port === one.port ? two : one;
+      const ghost = `${Buffer.from(stream.port === one.port ? 's1' : 's2').toString('base64url')}.nope`;
+      const answer = await fetch(`http://127.0.0.1:${other.port}/sse/${ghost}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: '/x|S|y',
+      });
+      expect(answer.status).toBe(404);
+      // leaving ends the session with a DELETE, wherever it lands: W hears the /leave
+      s.leave();
+      expect(await w.next((m) => m.startsWith('/leave'), 5000)).toBe(
+        '/leave|S|{"id":"S","reason":"leave"}',
+      );
+    } finally {
+      balancer.close();
+    }
   }, 30_000);
 
   it('--cluster takes redis:// and rediss:// URLs, from SWITCHYARD_CLUSTER too; --node-id is checked', () => {

@@ -12,9 +12,11 @@ import { createRedisBackplane, type RedisBackplane } from '@switchyard/cluster-r
 import { serveTransports, type ServedTransports } from '@switchyard/http';
 import { createJwtAuthority, type JwtAuthority, type JwtAuthorityOptions } from '@switchyard/auth';
 import { CloseCode, type Logger, type TokenAuthority } from '@switchyard/protocol';
+import type { SseServerHalf } from '@switchyard/transport-sse/server';
 import { hubMetrics } from './metrics.ts';
 import type { MqttMode } from './mqtt-mode.ts';
 import { appRoutes } from './routes.ts';
+import { sseOverCluster } from './sse-cluster.ts';
 import { RateMeter, StatusAccess } from './status.ts';
 import { TRANSPORT_NAMES, transportHalves, type TransportName } from './transports.ts';
 
@@ -158,9 +160,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   hub.on('peer:left', (peer) => logger.info(peer, 'peer left'));
 
   const host = options.host ?? '127.0.0.1';
+  const sse = () => halves.find((half): half is SseServerHalf => half.transport === 'sse');
   const halves = transportHalves(options.transports ?? TRANSPORT_NAMES, {
     ...(options.allowedOrigins && { allowedOrigins: options.allowedOrigins }),
     ...(tokens && { tokens }),
+    ...(node && { sseCluster: sseOverCluster(node, sse) }),
     mqtt: {
       mode: options.mqtt ?? 'off',
       host,

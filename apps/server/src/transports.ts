@@ -5,7 +5,7 @@
 import type { HttpServerHalf } from '@switchyard/http';
 import type { OriginPolicy, TokenAuthority } from '@switchyard/protocol';
 import { socketIoServer } from '@switchyard/transport-socketio/server';
-import { sseServer } from '@switchyard/transport-sse/server';
+import { sseServer, type SseCluster } from '@switchyard/transport-sse/server';
 import { webSocketServer } from '@switchyard/transport-ws/server';
 import { mqttHalf, type MqttModeOptions } from './mqtt-mode.ts';
 
@@ -15,12 +15,19 @@ export interface TransportSettings {
   /** Verifies tokens where a half refuses before the hub sees a pipe (SSE 401, MQTT CONNACK). */
   readonly tokens?: TokenAuthority;
   readonly mqtt: MqttModeOptions;
+  /** In a cluster: how SSE reaches sessions held by other nodes. */
+  readonly sseCluster?: SseCluster;
 }
 
 const FACTORIES = {
   ws: (settings: TransportSettings) => webSocketServer(origins(settings)),
   'socket.io': (settings: TransportSettings) => socketIoServer(origins(settings)),
-  sse: (settings: TransportSettings) => sseServer({ ...origins(settings), ...tokens(settings) }),
+  sse: (settings: TransportSettings) =>
+    sseServer({
+      ...origins(settings),
+      ...tokens(settings),
+      ...(settings.sseCluster && { cluster: settings.sseCluster }),
+    }),
   mqtt: (settings: TransportSettings) =>
     mqttHalf({ ...settings.mqtt, ...origins(settings), ...tokens(settings) }),
 } satisfies Record<string, (settings: TransportSettings) => HttpServerHalf | undefined>;

@@ -43,6 +43,14 @@ export interface ClusterNode {
   readonly unroutable: number;
   /** Times the cluster declared this node dead while it was paused, and it started afresh. */
   readonly fenced: number;
+  /**
+   * Asks node `to` a question of `kind`, answered there by a handler given to `serve`;
+   * undefined when it is dead or does not answer in time. Transports that need another node's
+   * help (an SSE POST for a session held there) ask this way.
+   */
+  ask(to: string, kind: string, arg: string): Promise<string | undefined>;
+  /** Answers other nodes' `ask`s of `kind` (no `|` in it; the node's own kinds are taken). */
+  serve(kind: string, handler: (arg: string, from: string) => string | Promise<string>): void;
   close(): Promise<void>;
 }
 
@@ -51,6 +59,8 @@ const REQUEST_TIMEOUT_MS = 1500;
 /** Reroutes of one announce before the edge gives up (homes moving under it). */
 const MAX_REROUTES = 3;
 const REROUTE = 'reroute';
+/** Requests the node answers itself. */
+const OWN_KINDS = new Set(['alive', 'link-alive', 'release']);
 /** How long an announce waits for an unreachable directory before it is refused. */
 const DIRECTORY_PATIENCE_MS = 3000;
 
@@ -93,6 +103,7 @@ export function createClusterNode(
   const edges = new Map<string, EdgeConnection>();
   const homed = new Map<string, HomedLink>();
   const requests = new Map<string, (answer: string) => void>();
+  const handlers = new Map<string, (arg: string, from: string) => string | Promise<string>>();
   let nextLink = 0;
   let nextRequest = 0;
   /** Client frames refused because the directory could not route them. */
@@ -205,7 +216,7 @@ export function createClusterNode(
     });
   }
 
-  async function answer(kind: string, arg: string): Promise<string> {
+  async function answer(kind: string, arg: string, from: string): Promise<string> {
     switch (kind) {
       case 'alive': // is the member holding id `arg` here connected and answering?
         return (await hub.isAlive(arg, livenessTimeoutMs)) ? '1' : '0';
@@ -220,7 +231,7 @@ export function createClusterNode(
         return '1';
       }
       default:
-        return '';
+        return (await handlers.get(kind)?.(arg, from)) ?? '';
     }
   }
 
@@ -421,9 +432,12 @@ export function createClusterNode(
           handle.closed({ local: false, ...codeOf(frame.code) });
         });
       case 'Q':
-        return void answer(frame.request, frame.arg).then((value) =>
-          backplane.send(from, encodeBus({ kind: 'R', req: frame.req, answer: value })),
-        );
+        // a handler that throws answers '' (the asker treats it as no)
+        return void answer(frame.request, frame.arg, from)
+          .catch((): string => '')
+          .then((value) =>
+            backplane.send(from, encodeBus({ kind: 'R', req: frame.req, answer: value })),
+          );
       case 'R':
         return requests.get(frame.req)?.(frame.answer);
       default:
@@ -497,6 +511,12 @@ export function createClusterNode(
     },
     get fenced() {
       return fenced;
+    },
+    ask: (to, kind, arg) => request(to, kind, arg),
+    serve(kind, handler) {
+      if (kind.includes('|') || OWN_KINDS.has(kind))
+        throw new Error(`cannot serve requests of kind ${kind}`);
+      handlers.set(kind, handler);
     },
     async close() {
       // a drain: this node's clients are told to reconnect at once (to another node), the

@@ -23,6 +23,8 @@ export interface OutboxSettings {
 
 /** Statuses after which the session is fine: the server already answered in-band with `/error`. */
 const REFUSED_IN_BAND = new Set([400, 413, 415]);
+/** Statuses of a server or load balancer that could not pass the POST on now: sent again. */
+const TRY_AGAIN = new Set([502, 503, 504]);
 const REQUEST_TIMEOUT_MS = 10_000;
 /**
  * The POSTs of an ending session go out with `keepalive` (up to this size), so the `/leave` a
@@ -132,7 +134,10 @@ export class Outbox {
     if (this.ending && !this.stopped) this.finishEnding();
   }
 
-  /** One POST, retried on network errors until `retryForMs`; false when the session is lost. */
+  /**
+   * One POST, retried on network errors and 502/503/504 until `retryForMs` (a retry carries the
+   * same `seq`: delivered once); false when the session is lost.
+   */
   private async post(body: string, seq: number | undefined): Promise<boolean> {
     const deadline = Date.now() + this.settings.retryForMs;
     for (let attempt = 0; ; attempt++) {
@@ -150,6 +155,7 @@ export class Outbox {
         });
         status = response.status;
         await response.text(); // frees the connection for the next POST
+        if (TRY_AGAIN.has(status)) throw new Error(`POST answered ${status}`);
       } catch (error) {
         if (this.stopped) return false;
         if (Date.now() >= deadline) {

@@ -74,6 +74,43 @@ export interface SseServerOptions {
   readonly replayLimit?: number;
   /** Unacknowledged bytes a session may hold; more closes it (4008). @default 1 MiB */
   readonly replayMaxBytes?: number;
+  /**
+   * One server of many (docs/cluster.md, "SSE"): session ids name the node that holds the
+   * stream, and a POST or DELETE that reaches another node is read there and handed to
+   * `relay`, which delivers it to the holder's {@link SseServerHalf.deliver} and returns its
+   * answer (`undefined`: the holder did not answer, 503). No sticky sessions needed.
+   */
+  readonly cluster?: SseCluster;
+}
+
+/** How an SSE half reaches the sessions of other nodes. */
+export interface SseCluster {
+  /** This node's id, unique in the cluster. */
+  readonly node: string;
+  relay(node: string, session: string, request: SessionRequest): Promise<SessionReply | undefined>;
+}
+
+/** A POST or DELETE for a session, as read off the HTTP request: what the session acts on. */
+export interface SessionRequest {
+  readonly method: 'POST' | 'DELETE';
+  /** `?ack=`: the last message the client has read. */
+  readonly ack?: number;
+  /** `?seq=`: the POST's number, so a retried one is delivered once. */
+  readonly seq?: number;
+  /** The body of a POST, or why it was refused. */
+  readonly body?: SessionBody;
+}
+
+/** A POST body: its text, or why it was refused before the hub could see it. */
+export type SessionBody =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'too-large' }
+  | { readonly kind: 'not-utf8' };
+
+/** The HTTP answer to a {@link SessionRequest}. */
+export interface SessionReply {
+  readonly status: 204 | 400 | 404 | 413;
+  readonly text?: string;
 }
 
 /** The SSE server half. */
@@ -81,6 +118,8 @@ export interface SseServerHalf extends HttpServerHalf {
   readonly transport: 'sse';
   /** Open sessions, with or without a stream attached. */
   readonly sessions: number;
+  /** Acts on a request for a session held here that reached another node (`cluster.relay`). */
+  deliver(session: string, request: SessionRequest): SessionReply;
 }
 
 type Cors = Record<string, string>;
@@ -112,6 +151,8 @@ export function sseServer(options: SseServerOptions = {}): SseServerHalf {
     replayMaxBytes: options.replayMaxBytes ?? 1024 * 1024,
   };
   const sessions = host.sessions;
+  const cluster = options.cluster;
+  const nodePrefix = cluster ? `${Buffer.from(cluster.node).toString('base64url')}.` : '';
   let accept: Accept | undefined;
   let log: Logger = silentLogger;
   let heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -170,7 +211,8 @@ export function sseServer(options: SseServerOptions = {}): SseServerHalf {
         'www-authenticate': 'Bearer error="invalid_token"',
       });
     if (closed || response.destroyed) return;
-    const id = randomBytes(18).toString('base64url'); // 144 random bits
+    // 144 random bits, after the holding node's name in a cluster
+    const id = `${nodePrefix}${randomBytes(18).toString('base64url')}`;
     const session = new SseSession(id, host, acksHeartbeats);
     session.handle = definePipe('sse', session);
     sessions.set(id, session);
@@ -187,51 +229,109 @@ export function sseServer(options: SseServerOptions = {}): SseServerHalf {
     accept!(session.handle.pipe, context);
   }
 
-  async function post(
+  /** Reads a POST or DELETE off the wire; a string is why it is refused (400, 415). */
+  async function readRequest(
     request: IncomingMessage,
-    response: ServerResponse,
-    session: SseSession,
-    cors: Cors,
+    method: 'POST' | 'DELETE',
     query: URLSearchParams,
-  ): Promise<void> {
+  ): Promise<
+    | { readonly request: SessionRequest; readonly drained: boolean }
+    | { readonly refused: number; readonly text: string }
+    | undefined
+  > {
+    if (method === 'DELETE') return { request: { method }, drained: true };
     const type = request.headers['content-type'];
     if (type !== undefined && !/^text\/plain\s*(;|$)/i.test(type))
-      return reply(response, 415, 'send one message as a text/plain body', cors);
+      return { refused: 415, text: 'send one message as a text/plain body' };
     const ackText = query.get('ack');
     const seqText = query.get('seq');
     const ack = parseSequence(ackText);
     const seq = parseSequence(seqText);
     if ((ackText !== null && ack === undefined) || (seqText !== null && seq === undefined))
-      return reply(response, 400, 'ack and seq must be non-negative integers', cors);
-    if (ack !== undefined) session.ack(ack);
-    const body = await readBody(request, maxBodyBytes, maxBodyBytes * 16);
-    if (body.kind === 'aborted') return;
-    if (session.state === 'closed') return reply(response, 404, 'session closed', cors);
+      return { refused: 400, text: 'ack and seq must be non-negative integers' };
+    const read = await readBody(request, maxBodyBytes, maxBodyBytes * 16);
+    if (read.kind === 'aborted') return undefined;
+    const body: SessionBody = read.kind === 'text' ? read : { kind: read.kind };
+    return {
+      request: {
+        method,
+        ...(ack !== undefined && { ack }),
+        ...(seq !== undefined && { seq }),
+        body,
+      },
+      drained: read.kind !== 'too-large' || read.drained,
+    };
+  }
+
+  /** What a session held here does with a request, wherever it arrived. */
+  function deliver(id: string, request: SessionRequest): SessionReply {
+    const session = sessions.get(id);
+    if (!session || session.state === 'closed')
+      return { status: 404, text: 'unknown or expired session' };
+    if (request.method === 'DELETE') {
+      session.end({ code: CloseCode.normal, reason: 'the client ended the session' }, false);
+      return { status: 204 };
+    }
+    if (request.ack !== undefined) session.ack(request.ack);
+    const body = request.body ?? { kind: 'text', text: '' };
     if (body.kind === 'too-large') {
       // The hub never sees this body (it is not buffered past the cap), so the in-band answer
       // is sent here. It is what the hub's own size check would say, and that check runs before
       // the hub's rate limit too; an abuser pays a whole oversized upload per answer, and the
       // answers are bounded by the replay buffer (4008) like everything else on the stream.
-      if (session.admit(seq))
+      if (session.admit(request.seq))
         session.send(
           errorMessage('frame-too-large', `messages are limited to ${maxBodyBytes} bytes`, {
             limit: maxBodyBytes,
           }),
         );
-      return reply(response, 413, `a message is limited to ${maxBodyBytes} bytes`, {
-        ...cors,
-        ...(!body.drained && { connection: 'close' }),
-      });
+      return { status: 413, text: `a message is limited to ${maxBodyBytes} bytes` };
     }
     if (body.kind === 'not-utf8') {
       // the hub answers /error malformed, inside its rate limit
-      if (session.admit(seq)) session.handle.unreadable('bodies that are not UTF-8 text');
-      return reply(response, 400, 'the body is not UTF-8 text', cors);
+      if (session.admit(request.seq)) session.handle.unreadable('bodies that are not UTF-8 text');
+      return { status: 400, text: 'the body is not UTF-8 text' };
     }
     // an empty body carries only the ack; a retried duplicate is acknowledged, not delivered
-    if (body.text !== '' && session.admit(seq)) session.handle.receive(body.text);
-    response.writeHead(204, cors);
-    response.end();
+    if (body.text !== '' && session.admit(request.seq)) session.handle.receive(body.text);
+    return { status: 204 };
+  }
+
+  /** Reads the request, acts on it here or at the node holding the session, and answers. */
+  async function answerSession(
+    request: IncomingMessage,
+    response: ServerResponse,
+    method: 'POST' | 'DELETE',
+    id: string,
+    owner: string | undefined,
+    cors: Cors,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const read = await readRequest(request, method, query);
+    if (!read) return;
+    if ('refused' in read) return reply(response, read.refused, read.text, cors);
+    const answer =
+      owner === undefined
+        ? deliver(id, read.request)
+        : ((await cluster!.relay(owner, id, read.request)) ?? {
+            status: 503 as const,
+            text: 'the node holding this session did not answer: retry',
+          });
+    if (response.destroyed) return;
+    if (answer.status === 204) return void response.writeHead(204, cors).end();
+    reply(response, answer.status, answer.text ?? '', {
+      ...cors,
+      ...(!read.drained && { connection: 'close' }),
+    });
+  }
+
+  /** The node holding session `id` when it is another node's (a cluster), else undefined. */
+  function ownerOf(id: string): string | undefined {
+    if (!cluster || sessions.has(id)) return undefined;
+    const dot = id.lastIndexOf('.');
+    if (dot <= 0) return undefined;
+    const node = Buffer.from(id.slice(0, dot), 'base64url').toString('utf8');
+    return node === cluster.node || node === '' ? undefined : node;
   }
 
   /** `<path>`: GET opens or resumes a stream. */
@@ -265,16 +365,14 @@ export function sseServer(options: SseServerOptions = {}): SseServerHalf {
         ...cors,
         allow: 'POST, DELETE, OPTIONS',
       });
+    const owner = ownerOf(id);
     const session = sessions.get(id);
-    if (!session || session.state === 'closed')
+    // refused before the body is read: a session that is neither here nor another node's
+    if (owner === undefined && (!session || session.state === 'closed'))
       return reply(response, 404, 'unknown or expired session', cors);
-    if (method === 'DELETE') {
-      session.end({ code: CloseCode.normal, reason: 'the client ended the session' }, false);
-      response.writeHead(204, cors).end();
-      return;
-    }
-    post(request, response, session, cors, new URLSearchParams(query)).catch((error: unknown) => {
-      log('warn', 'POST handler failed', { error: String(error) });
+    const params = new URLSearchParams(query);
+    answerSession(request, response, method, id, owner, cors, params).catch((error: unknown) => {
+      log('warn', `${method} handler failed`, { error: String(error) });
       if (!response.headersSent) reply(response, 500, 'internal error', cors);
       else response.destroy();
     });
@@ -308,6 +406,7 @@ export function sseServer(options: SseServerOptions = {}): SseServerHalf {
     get sessions() {
       return sessions.size;
     },
+    deliver,
     describe: () => `SSE at GET ${base} + POST ${base}/<session>`,
     async close(code = CloseCode.goingAway) {
       closed = true;

@@ -1,0 +1,151 @@
+/**
+ * `npm run bench -- --cluster`: cross-node directed and broadcast traffic on 2 and 3
+ * `switchyard --cluster` nodes against the single node, and a socket.io relay on
+ * `@socket.io/redis-adapter` over the same Redis as the anchor, all in one run
+ * (docs/benchmarks.md, "Cluster"). Throughput is per core-second of all nodes' CPU; Redis's
+ * own CPU is shown beside it.
+ */
+import { appendFileSync } from 'node:fs';
+import { startBenchRedis, startGroup } from './cluster.ts';
+import { fixed, printTable } from './report.ts';
+import { broadcast, directed, type Result } from './scenarios.ts';
+import type { ServerProcess } from './server-process.ts';
+
+export interface ClusterBenchOptions {
+  readonly durationMs: number;
+  readonly quick: boolean;
+  readonly out: string;
+}
+
+type Run = (server: ServerProcess) => Promise<Result>;
+
+const GROUPS = [
+  ['switchyard', 1],
+  ['switchyard', 2],
+  ['switchyard', 3],
+  ['socket.io', 2],
+  ['socket.io', 3],
+] as const;
+
+/** Runs the cluster scenarios; returns the number of messages lost or duplicated. */
+export async function runClusterBench(options: ClusterBenchOptions): Promise<number> {
+  const { durationMs, quick } = options;
+  const scenarios: Array<[name: string, run: Run, rounds: number]> = [
+    ['directed', (s) => directed(s, { durationMs, pairs: quick ? 10 : 50 }), 1],
+    // the added latency of a hop: at a steady 2,000/s, three alternating rounds, median each
+    ['rate', (s) => directed(s, { durationMs, pairs: 50, rate: 2000 }), quick ? 1 : 3],
+    ['broadcast', (s) => broadcast(s, { durationMs, members: quick ? 10 : 50 }), 1],
+  ];
+  const redis = await startBenchRedis();
+  const results: Result[] = [];
+  console.log(
+    `cluster bench: ${scenarios.length} scenarios × ${GROUPS.length} servers, ${durationMs / 1000} s windows, redis ${redis.url}\n`,
+  );
+  try {
+    for (const [name, run, rounds] of scenarios) {
+      const runs = new Map<string, Result[]>();
+      for (let round = 0; round < rounds; round++)
+        for (const [kind, nodes] of GROUPS) {
+          const group = await startGroup(kind, nodes, redis);
+          process.stdout.write(`  ${name.padEnd(10)} ${group.label.padEnd(14)} … `);
+          try {
+            const outcome = await run(group);
+            appendFileSync(options.out, `${JSON.stringify({ type: 'result', ...outcome })}\n`);
+            process.stdout.write(
+              `${Math.round(outcome.perSecond)}/s, ${Math.round(outcome.perCoreSecond)}/core·s, p99 ${outcome.p99Ms.toFixed(2)} ms, lost ${outcome.lost}\n`,
+            );
+            runs.set(group.label, [...(runs.get(group.label) ?? []), outcome]);
+          } finally {
+            await group.stop();
+          }
+        }
+      for (const outcomes of runs.values()) {
+        const chosen = [...outcomes].sort((a, b) => a.p99Ms - b.p99Ms)[outcomes.length >> 1]!;
+        const lost = outcomes.reduce((sum, r) => sum + r.lost, 0);
+        const duplicated = outcomes.reduce((sum, r) => sum + r.duplicated, 0);
+        results.push({ ...chosen, lost, duplicated });
+      }
+    }
+  } finally {
+    await redis.stop();
+  }
+  console.log('');
+  printTable(results);
+  console.log('');
+  const ratios = clusterRatios(results);
+  appendFileSync(options.out, `${JSON.stringify({ type: 'cluster-ratios', ratios })}\n`);
+  return results.reduce((sum, r) => sum + r.lost + r.duplicated, 0);
+}
+
+interface ClusterRatio {
+  readonly scenario: string;
+  readonly comparison: string;
+  readonly value: number;
+  readonly bar: string;
+  readonly pass: boolean;
+}
+
+/** The bars of the cluster issue: per core against the single node and the socket.io adapter. */
+function clusterRatios(results: readonly Result[]): ClusterRatio[] {
+  const find = (scenario: string, server: string) =>
+    results.find((r) => r.scenario === scenario && r.server === server);
+  const ratios: ClusterRatio[] = [];
+  for (const scenario of [...new Set(results.map((r) => r.scenario))]) {
+    const single = find(scenario, 'switchyard');
+    for (const nodes of [2, 3]) {
+      const ours = find(scenario, `switchyard×${nodes}`);
+      const anchor = find(scenario, `socket.io×${nodes}`);
+      if (!ours || !single) continue;
+      if (scenario.startsWith('directed@')) {
+        const added = ours.p99Ms - single.p99Ms;
+        ratios.push({
+          scenario,
+          comparison: `p99 added by the hop, ${nodes} nodes (ms)`,
+          value: added,
+          bar: '≤ 1',
+          pass: added <= 1,
+        });
+        continue;
+      }
+      const directedBar = scenario === 'directed';
+      const perCore = ours.perCoreSecond / single.perCoreSecond;
+      ratios.push({
+        scenario,
+        comparison: `×${nodes} ÷ single node, per core·s`,
+        value: perCore,
+        bar: directedBar ? '≥ 0.5' : 'reported',
+        pass: !directedBar || perCore >= 0.5,
+      });
+      if (anchor) {
+        const versus = ours.perCoreSecond / anchor.perCoreSecond;
+        ratios.push({
+          scenario,
+          comparison: `×${nodes} ÷ socket.io redis-adapter ×${nodes}, per core·s`,
+          value: versus,
+          bar: '≥ 1',
+          pass: versus >= 1,
+        });
+      }
+    }
+    const losses = results
+      .filter((r) => r.scenario === scenario && r.server.startsWith('switchyard'))
+      .reduce((sum, r) => sum + r.lost + r.duplicated, 0);
+    ratios.push({
+      scenario,
+      comparison: 'lost + duplicated',
+      value: losses,
+      bar: '= 0',
+      pass: losses === 0,
+    });
+  }
+  console.table(
+    ratios.map((r) => ({
+      scenario: r.scenario,
+      comparison: r.comparison,
+      value: fixed(r.value, 2),
+      bar: r.bar,
+      ok: r.pass ? 'yes' : 'NO',
+    })),
+  );
+  return ratios;
+}
