@@ -6,7 +6,11 @@
  * own CPU is shown beside it.
  */
 import { appendFileSync } from 'node:fs';
-import { startBenchRedis, startGroup } from './cluster.ts';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { startBenchRedis, startGroup, type BenchRedis } from './cluster.ts';
+import { payload, readStamp } from './load.ts';
+import { Ledger, Samples } from './stats.ts';
 import { fixed, printTable } from './report.ts';
 import { broadcast, directed, type Result } from './scenarios.ts';
 import type { ServerProcess } from './server-process.ts';
@@ -59,6 +63,16 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<num
             await group.stop();
           }
         }
+      // the floor under every hop: the same messages through bare Redis pub/sub, no server
+      if (name === 'rate') {
+        const floor: Result[] = [];
+        for (let round = 0; round < rounds; round++)
+          floor.push(await busHop(redis, { durationMs, rate: 2000 }));
+        runs.set(BUS, floor);
+        process.stdout.write(
+          `  ${name.padEnd(10)} ${BUS} … p99 ${floor[0]!.p99Ms.toFixed(2)} ms\n`,
+        );
+      }
       for (const outcomes of runs.values()) {
         const chosen = [...outcomes].sort((a, b) => a.p99Ms - b.p99Ms)[outcomes.length >> 1]!;
         const lost = outcomes.reduce((sum, r) => sum + r.lost, 0);
@@ -105,6 +119,15 @@ function clusterRatios(results: readonly Result[]): ClusterRatio[] {
           bar: '≤ 1',
           pass: added <= 1,
         });
+        const bus = find(scenario, BUS);
+        if (nodes === 2 && bus)
+          ratios.push({
+            scenario,
+            comparison: 'p99 of a bare Redis pub/sub hop, no server (ms)',
+            value: bus.p99Ms,
+            bar: 'the floor',
+            pass: true,
+          });
         continue;
       }
       const directedBar = scenario === 'directed';
@@ -148,4 +171,70 @@ function clusterRatios(results: readonly Result[]): ClusterRatio[] {
     })),
   );
   return ratios;
+}
+
+const BUS = 'redis pub/sub';
+
+/**
+ * One hop through Redis alone at a steady `rate`: a publisher and a subscriber in this process,
+ * the bench's ~300-byte payloads. What a cross-node hop costs before any server touches it.
+ */
+async function busHop(
+  redis: BenchRedis,
+  options: { durationMs: number; rate: number },
+): Promise<Result> {
+  const publisher = new Redis(redis.url);
+  const subscriber = new Redis(redis.url);
+  const ledger = new Ledger();
+  const samples = new Samples();
+  let recording = false;
+  let sent = 0;
+  subscriber.on('message', (_channel: string, message: string) => {
+    const stamp = readStamp(message);
+    if (!stamp) return;
+    ledger.record('bus', stamp.seq);
+    if (recording) samples.add(performance.now() - stamp.sentAt);
+  });
+  await subscriber.subscribe('bench:hop');
+  const drive = async (ms: number) => {
+    const start = performance.now();
+    let due = 0;
+    while (performance.now() - start < ms) {
+      const target = Math.floor(((performance.now() - start) / 1000) * options.rate);
+      for (; due < target; due++)
+        void publisher.publish('bench:hop', payload(sent++, performance.now()));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  };
+  await drive(Math.min(1000, options.durationMs / 4));
+  const cpu0 = redis.cpuSeconds();
+  const t0 = performance.now();
+  const before = ledger.delivered;
+  recording = true;
+  await drive(options.durationMs);
+  recording = false;
+  const count = ledger.delivered - before;
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const busCpu = redis.cpuSeconds() - cpu0;
+  const deadline = performance.now() + 5000;
+  while (ledger.delivered + ledger.duplicated < sent && performance.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  publisher.disconnect();
+  subscriber.disconnect();
+  return {
+    scenario: `directed@${options.rate}/s`,
+    server: BUS,
+    wallSeconds,
+    serverCpuSeconds: 0,
+    cpuShare: 0,
+    busCpuShare: busCpu / wallSeconds,
+    count,
+    perSecond: count / wallSeconds,
+    perCoreSecond: NaN,
+    p50Ms: samples.percentile(50),
+    p99Ms: samples.percentile(99),
+    expected: sent,
+    lost: sent - ledger.delivered,
+    duplicated: ledger.duplicated,
+  };
 }

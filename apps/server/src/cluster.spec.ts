@@ -10,6 +10,7 @@ import {
   quietFor,
   rawClient,
   startRedis,
+  startRedisCluster,
   waitFor,
   type RawClient,
   type RedisServer,
@@ -38,10 +39,10 @@ afterEach(() => {
 });
 afterAll(() => redis?.stop());
 
-const node = (id: string, graceMs = 1000, transports = 'ws') =>
+const node = (id: string, graceMs = 1000, transports = 'ws', url = redis.url) =>
   runSwitchyard([
     '--cluster',
-    redis.url,
+    url,
     '--node-id',
     id,
     '--transports',
@@ -294,6 +295,26 @@ describe('switchyard --cluster', () => {
     }
   }, 30_000);
 
+  it('on a 3-master Redis Cluster (redis-cluster://): peers on two processes meet, and /healthz says the bus is up', async () => {
+    await using shards = await startRedisCluster(3);
+    const [one, two] = await Promise.all([
+      node('c1', 1000, 'ws', shards.url),
+      node('c2', 1000, 'ws', shards.url),
+    ]);
+    const a = await join(one, 'A', 'sharded');
+    const b = await join(two, 'B', 'sharded');
+    expect(b.received[0]).toBe('/roominfo|{"memberCount":2}');
+    b.say('/to|A|/hello|B');
+    expect(await a.next((m) => m.startsWith('/to'))).toBe('/to|A|/hello|B');
+    a.say('/to|B|/back|A');
+    expect(await b.next((m) => m.startsWith('/to'))).toBe('/to|B|/back|A');
+    const seen = await waitFor(async () => {
+      const status = await health(one);
+      return status.cluster?.nodes.length === 2 ? status : undefined;
+    }, 'both nodes in /healthz');
+    expect(seen.cluster).toMatchObject({ node: 'c1', bus: 'up' });
+  }, 40_000);
+
   it('--cluster takes redis:// and rediss:// URLs, from SWITCHYARD_CLUSTER too; --node-id is checked', () => {
     expect(parseConfig(['--cluster', 'redis://127.0.0.1:6379/2'], {}).cluster).toBe(
       'redis://127.0.0.1:6379/2',
@@ -302,6 +323,10 @@ describe('switchyard --cluster', () => {
       parseConfig([], { SWITCHYARD_CLUSTER: 'rediss://:pw@redis.internal:6380' }).cluster,
     ).toBe('rediss://:pw@redis.internal:6380');
     expect(() => parseConfig(['--cluster', 'http://x'], {})).toThrow(ConfigError);
+    expect(
+      parseConfig(['--cluster', 'redis-cluster://:pw@10.0.0.1:7000,10.0.0.2:7001'], {}).cluster,
+    ).toBe('redis-cluster://:pw@10.0.0.1:7000,10.0.0.2:7001');
+    expect(() => parseConfig(['--cluster', 'redis-cluster://no-port'], {})).toThrow(ConfigError);
     expect(() => parseConfig(['--cluster', 'mqtt://:secret@x'], {})).toThrow(/\/\/\*\*\*@x/);
     expect(parseConfig(['--node-id', 'eu-1'], {}).nodeId).toBe('eu-1');
     expect(() => parseConfig(['--node-id', 'a|b'], {})).toThrow(ConfigError);

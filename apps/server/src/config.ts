@@ -225,7 +225,7 @@ export function parseConfig(
     .addOption(
       new Option(
         '--cluster <url>',
-        'join a cluster on Redis: redis://[:password@]host:port[/db] or rediss://… (docs/cluster.md) [env SWITCHYARD_CLUSTER]',
+        'join a cluster on Redis: redis://[:password@]host:port[/db], rediss://…, or a Redis Cluster as redis-cluster://[:password@]host:port[,host:port…] (docs/cluster.md) [env SWITCHYARD_CLUSTER]',
       ),
     )
     .addOption(
@@ -262,9 +262,13 @@ export function parseConfig(
   options.adminToken ??= fromEnv(String, 'SWITCHYARD_ADMIN_TOKEN');
   // read after parsing, like the secret: the URL may carry a password
   options.cluster ??= fromEnv(String, 'SWITCHYARD_CLUSTER');
-  if (options.cluster !== undefined && !/^rediss?:\/\/[^/]/.test(options.cluster))
+  if (
+    options.cluster !== undefined &&
+    !/^rediss?:\/\/[^/]/.test(options.cluster) &&
+    !/^rediss?-cluster:\/\/([^@/]*@)?[^/@,:]+:\d+(,[^/@,:]+:\d+)*\/?$/.test(options.cluster)
+  )
     throw new ConfigError(
-      `--cluster must be a redis:// or rediss:// URL, got "${options.cluster.replace(/\/\/[^@/]*@/, '//***@')}"`,
+      `--cluster must be a redis://, rediss:// or redis-cluster://host:port[,host:port…] URL, got "${options.cluster.replace(/\/\/[^@/]*@/, '//***@')}"`,
     );
   if (options.nodeId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(options.nodeId))
     throw new ConfigError('--node-id may use letters, digits, ".", "_" and "-", at most 64');

@@ -6,13 +6,18 @@
  * a self-ping that notices a subscription that went quiet.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Backplane, BackplaneStats, IdRecord } from '@switchyard/cluster';
 import type { Logger } from '@switchyard/protocol';
+import { openBus } from './bus.ts';
 
 /** Options of {@link createRedisBackplane}. */
 export interface RedisBackplaneOptions {
-  /** `redis://[:password@]host:port[/db]` or `rediss://…`. */
+  /**
+   * `redis://[:password@]host:port[/db]` or `rediss://…`; a Redis Cluster as
+   * `redis-cluster://[:password@]host:port[,host:port…]` (or `rediss-cluster://`), whose
+   * inboxes are sharded channels.
+   */
   readonly url: string;
   /** This node's id, unique in the cluster. @default random */
   readonly node?: string;
@@ -160,7 +165,7 @@ const KEYS_OF: Record<keyof typeof SCRIPTS, number> = {
   bury: 3,
 };
 
-type Scripted = Redis & {
+type Scripted = (Redis | Cluster) & {
   sySwap(key: string, expected: string, next: string): Promise<number>;
   syVacate(home: string, mirror: string, node: string): Promise<number>;
   syPutId(key: string, record: string, home: string, force: string): Promise<number>;
@@ -230,15 +235,8 @@ export async function createRedisBackplane(
   // the same hash tag as the room's home: one slot per room
   const mirrorKey = (room: string) => `${prefix}:{r:${toBase64Url(room)}}:m`;
 
-  // reconnect fast and for ever: 50, 100, 200, 400, 500, 500… ms plus jitter
-  const common: RedisOptions = {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: (attempt) =>
-      Math.min(50 * 2 ** (attempt - 1), 500) + Math.floor(Math.random() * 50),
-  };
-  const writer = new Redis(options.url, { ...common, enableOfflineQueue: false }) as Scripted;
-  const subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true });
+  const bus = openBus(options.url, log);
+  const writer = bus.commands as Scripted;
   for (const [name, lua] of Object.entries(SCRIPTS))
     writer.defineCommand(`sy${name[0]!.toUpperCase()}${name.slice(1)}`, {
       numberOfKeys: KEYS_OF[name as keyof typeof SCRIPTS],
@@ -299,12 +297,8 @@ export async function createRedisBackplane(
       await writer.syPutId(idKey(id), encodeRecord(record), record.home, '0');
   }
 
-  for (const client of [writer, subscriber])
-    client.on('error', (error: Error) => log('warn', 'redis error', { error: error.message }));
-  writer.on('ready', () => scheduleFlush());
-  subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) =>
-    receive(message.toString('utf8')),
-  );
+  bus.onWritable(() => scheduleFlush());
+  bus.onMessage((message) => receive(message.toString('utf8')));
 
   function receive(batch: string): void {
     // `from|stream|firstSeq\n` then `len:frame…`; a stream is `<sender's epoch>.<n>`
@@ -365,7 +359,7 @@ export async function createRedisBackplane(
       out.frames = [];
       bound(out, now);
       if (out.waiting.length === 0) dirty.delete(to);
-      else if (!out.inFlight && leased && writer.status === 'ready') publishHead(to, out);
+      else if (!out.inFlight && leased && bus.writable) publishHead(to, out);
     }
   }
 
@@ -414,7 +408,7 @@ export async function createRedisBackplane(
       if (delivered) scheduleFlush();
       else setTimeout(scheduleFlush, 50).unref?.();
     };
-    writer.publish(inbox(to), body).then(
+    bus.publish(inbox(to), body).then(
       // no receiver: the destination is not subscribed (yet, after a restart) or is dead
       (receivers) => settle(receivers > 0),
       () => settle(false),
@@ -430,7 +424,7 @@ export async function createRedisBackplane(
     if (closed) return;
     try {
       // the self-ping travels the same way as frames: silence means a dead subscription
-      await writer.publish(inbox(node), `${node}|${epoch}|0\n`);
+      await bus.publish(inbox(node), `${node}|${epoch}|0\n`);
       const sentAt = performance.now();
       const [status, ...flat] = await writer.syRenew(
         nodesKey,
@@ -483,11 +477,11 @@ export async function createRedisBackplane(
         dirty.delete(old);
       }
       for (const old of departed) for (const listener of downListeners) listener(old);
-      if (subscriber.status === 'ready' && now - lastSelfPing > renewMs * 3) {
+      if (bus.up && now - lastSelfPing > renewMs * 3) {
         counters.resubscribes++;
         lastSelfPing = now;
         log('warn', 'the inbox subscription went quiet: resubscribing', { node });
-        subscriber.disconnect(true);
+        bus.resubscribe(inbox(node));
       }
       // frames held while the lease was in doubt go now
       if (dirty.size > 0) scheduleFlush();
@@ -548,8 +542,8 @@ export async function createRedisBackplane(
     done.catch(() => undefined);
   }
 
-  await Promise.all([writer.connect(), subscriber.connect()]);
-  await subscriber.subscribe(inbox(node));
+  await bus.connect();
+  await bus.subscribe(inbox(node));
   await renew();
   const renewer = setInterval(() => void renewNow(), renewMs);
   renewer.unref?.();
@@ -560,7 +554,7 @@ export async function createRedisBackplane(
   return {
     node,
     get up() {
-      return writer.status === 'ready' && subscriber.status === 'ready';
+      return bus.up;
     },
     send(to, frame) {
       if (closed) return;
@@ -687,8 +681,7 @@ export async function createRedisBackplane(
       closed = true;
       clearInterval(renewer);
       clearInterval(ager);
-      writer.disconnect();
-      subscriber.disconnect();
+      bus.disconnect();
     },
     async close() {
       if (closed) return;
@@ -704,7 +697,7 @@ export async function createRedisBackplane(
         .hdel(epochsKey, node)
         .exec()
         .catch(() => undefined);
-      await Promise.allSettled([writer.quit(), subscriber.quit()]);
+      await bus.quit();
     },
   };
 }

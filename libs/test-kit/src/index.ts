@@ -22,4 +22,5 @@ export { listenHttp, type HttpFixture } from './http.ts';
 export { cleanupStack, type CleanupStack } from './cleanup.ts';
 export { startMosquitto, freePort, type Mosquitto, type MosquittoOptions } from './mosquitto.ts';
 export { startRedis, type RedisServer } from './redis.ts';
+export { startRedisCluster, type RedisCluster } from './redis-cluster.ts';
 export { mintToken, TEST_JWT_SECRET, type MintOptions } from './tokens.ts';
