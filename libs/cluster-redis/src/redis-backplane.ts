@@ -261,6 +261,8 @@ export async function createRedisBackplane(
   /** While a fenced node drops its state: nothing it sends or writes leaves. */
   let fencing = false;
   let renewing: Promise<void> | undefined;
+  /** Left the lease set (a drain): no more renewals, goodbyes still go out. */
+  let leaving = false;
   /** Streams this node started, for their names. */
   let streams = 0;
   let flushScheduled = false;
@@ -351,7 +353,11 @@ export async function createRedisBackplane(
     const leased = performance.now() <= leaseUntil;
     if (!leased) void renewNow();
     for (const to of [...dirty]) {
-      const out = outbound.get(to)!;
+      const out = outbound.get(to);
+      if (!out) {
+        dirty.delete(to); // its destination died meanwhile
+        continue;
+      }
       for (const frame of out.frames) {
         out.waiting.push({ frame, seq: out.seq++, at: now });
         out.waitingChars += frame.length;
@@ -403,7 +409,8 @@ export async function createRedisBackplane(
         out.waitingChars -= removed;
         counters.published += count;
       } else counters.retries++;
-      if (closed) return;
+      // closed, or the destination died while the batch was out: nothing more goes to it
+      if (closed || outbound.get(to) !== out) return;
       dirty.add(to);
       if (delivered) scheduleFlush();
       else setTimeout(scheduleFlush, 50).unref?.();
@@ -421,7 +428,7 @@ export async function createRedisBackplane(
   }
 
   async function renew(): Promise<void> {
-    if (closed) return;
+    if (closed || leaving) return;
     try {
       // the self-ping travels the same way as frames: silence means a dead subscription
       await bus.publish(inbox(node), `${node}|${epoch}|0\n`);
@@ -467,16 +474,7 @@ export async function createRedisBackplane(
         }
       }
       live = believed ? next : new Set([...live, ...next]);
-      // the view is updated before anyone hears: a listener that asks for a home must not get
-      // the node that just died
-      for (const old of departed) {
-        counters.nodeDeaths++;
-        dead.add(old);
-        inbound.delete(old);
-        outbound.delete(old);
-        dirty.delete(old);
-      }
-      for (const old of departed) for (const listener of downListeners) listener(old);
+      declareDead(departed);
       if (bus.up && now - lastSelfPing > renewMs * 3) {
         counters.resubscribes++;
         lastSelfPing = now;
@@ -520,6 +518,19 @@ export async function createRedisBackplane(
     renewingSince = undefined;
   }
 
+  /** `departed` died: the view is updated before anyone hears, so a listener that asks for a home never gets a dead node. */
+  function declareDead(departed: readonly string[]): void {
+    for (const old of departed) {
+      counters.nodeDeaths++;
+      live.delete(old);
+      dead.add(old);
+      inbound.delete(old);
+      outbound.delete(old);
+      dirty.delete(old);
+    }
+    for (const old of departed) for (const listener of downListeners) listener(old);
+  }
+
   function rememberFenced(other: string, otherEpoch: string): void {
     fencedEpochs.delete(other);
     fencedEpochs.set(other, otherEpoch);
@@ -540,6 +551,23 @@ export async function createRedisBackplane(
     if (fencing) return;
     const done = performance.now() <= leaseUntil ? run() : confirmLease().then(run);
     done.catch(() => undefined);
+  }
+
+  /** Stops renewing and leaves the lease set; what this node sends still goes out. */
+  async function leaveLeaseSet(): Promise<void> {
+    if (leaving || closed) return;
+    leaving = true;
+    clearInterval(renewer);
+    // a renewal in flight would lease this node again after it left
+    await renewing;
+    // the goodbyes go out without a lease: nothing a leaving node sends needs one
+    leaseUntil = Infinity;
+    await writer
+      .multi()
+      .zrem(nodesKey, node)
+      .hdel(epochsKey, node)
+      .exec()
+      .catch(() => undefined);
   }
 
   await bus.connect();
@@ -652,6 +680,19 @@ export async function createRedisBackplane(
       downListeners.add(listener);
       return () => downListeners.delete(listener);
     },
+    departed(other) {
+      if (other === node || dead.has(other)) return;
+      // Redis decides, as for a lease that ran out: a node that said goodbye holds none
+      writer
+        .syBury(nodesKey, epochsKey, fencedKey, other)
+        .then(([buried, oldEpoch]) => {
+          if (buried !== 1 || dead.has(other)) return;
+          if (oldEpoch) rememberFenced(other, oldEpoch);
+          declareDead([other]);
+        })
+        .catch(() => undefined);
+    },
+    leave: leaveLeaseSet,
     onFenced(listener) {
       fenceListeners.add(listener);
       return () => fenceListeners.delete(listener);
@@ -686,17 +727,9 @@ export async function createRedisBackplane(
     async close() {
       if (closed) return;
       flush();
+      await leaveLeaseSet();
       closed = true;
-      clearInterval(renewer);
       clearInterval(ager);
-      // a renewal in flight would lease this node again after it left
-      await renewing;
-      await writer
-        .multi()
-        .zrem(nodesKey, node)
-        .hdel(epochsKey, node)
-        .exec()
-        .catch(() => undefined);
       await bus.quit();
     },
   };

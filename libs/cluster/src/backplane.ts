@@ -64,6 +64,16 @@ export interface Backplane {
   isLive(node: string): boolean;
   /** Live nodes, this one included. */
   nodes(): readonly string[];
+  /**
+   * `node` said goodbye (a drain) after leaving the lease set: it is dead to this node now,
+   * and its death is reported as if its lease had run out.
+   */
+  departed(node: string): void;
+  /**
+   * Stops renewing this node's lease and leaves the lease set, still sending and receiving:
+   * what a draining node does before its goodbyes. `close()` follows.
+   */
+  leave(): Promise<void>;
   /** A node's lease ran out: it is dead to the cluster. */
   onNodeDown(listener: (node: string) => void): () => void;
   /**

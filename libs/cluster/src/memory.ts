@@ -169,6 +169,9 @@ export function createMemoryCluster(): MemoryCluster {
         node.downListeners.add(listener);
         return () => node.downListeners.delete(listener);
       },
+      // in memory a node leaves at close(), and the others hear of it at once
+      departed: () => undefined,
+      leave: async () => undefined,
       onFenced(listener) {
         node.fencedListeners.add(listener);
         return () => node.fencedListeners.delete(listener);

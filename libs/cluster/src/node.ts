@@ -9,6 +9,7 @@
 import {
   CloseCode,
   definePipe,
+  PipeClosedError,
   errorMessage,
   parseHeader,
   payloadOf,
@@ -60,7 +61,13 @@ const REQUEST_TIMEOUT_MS = 1500;
 const MAX_REROUTES = 3;
 const REROUTE = 'reroute';
 /** Requests the node answers itself. */
-const OWN_KINDS = new Set(['alive', 'link-alive', 'release']);
+const OWN_KINDS = new Set(['alive', 'link-alive', 'release', 'idle', 'closing', 'hold', 'bye']);
+/** Client frames an edge holds while its connection moves; past it they are refused, counted. */
+const MAX_HELD = 1024;
+/** The hub's default grace window, which a drain waits for at most. */
+const DEFAULT_GRACE_MS = 3000;
+/** How long a drain waits for its clients' transports to close. */
+const CLOSE_WAIT_MS = 1500;
 /** How long an announce waits for an unreachable directory before it is refused. */
 const DIRECTORY_PATIENCE_MS = 3000;
 
@@ -79,6 +86,8 @@ interface EdgeConnection {
   joined?: boolean;
   /** The next link is a re-link after the room's home died (`ConnectionContext.rejoin`). */
   rejoin?: boolean;
+  /** Being closed by a drain: what the hub would send it waits in the member's grace queue. */
+  closing?: boolean;
   reroutes: number;
   closed: boolean;
 }
@@ -104,12 +113,16 @@ export function createClusterNode(
   const homed = new Map<string, HomedLink>();
   const requests = new Map<string, (answer: string) => void>();
   const handlers = new Map<string, (arg: string, from: string) => string | Promise<string>>();
+  /** Links homed here whose edge is closing them (a drain): the hub queues what they would get. */
+  const closingLinks = new Set<string>();
   let nextLink = 0;
   let nextRequest = 0;
   /** Client frames refused because the directory could not route them. */
   let unroutable = 0;
   /** Times the cluster fenced this node. */
   let fenced = 0;
+  let draining = false;
+  let drained: Promise<void> | undefined;
   const livenessTimeoutMs = options.livenessTimeoutMs ?? REQUEST_TIMEOUT_MS;
 
   const directory: IdDirectory = {
@@ -230,6 +243,19 @@ export function createClusterNode(
         hub.release(arg.slice(at + 1), arg.slice(0, at) as LeaveReason);
         return '1';
       }
+      case 'idle': // an edge releases what it held once the announce before it was taken
+        await hub.idle();
+        return '1';
+      case 'closing': // the edge closes this link: deliveries wait in the grace queue
+        if (homed.has(arg)) closingLinks.add(arg);
+        return '1';
+      case 'hold': // `from` is draining: what is sent to it waits for its goodbye
+        for (const edge of edges.values())
+          if (edge.route.kind === 'remote' && edge.route.home === from) edge.held ??= [];
+        return '1';
+      case 'bye':
+        backplane.departed(from);
+        return '1';
       default:
         return (await handlers.get(kind)?.(arg, from)) ?? '';
     }
@@ -238,6 +264,7 @@ export function createClusterNode(
   // ---- the edge: connections that reached this node ----
 
   function accept(pipe: Pipe, given: Partial<ConnectionContext> = {}): void {
+    if (draining) return pipe.close(CloseCode.serviceRestart, 'server restarting: reconnect');
     const link = `${self}.${++nextLink}`;
     const context: ConnectionContext = { ...given, transport: given.transport ?? pipe.transport };
     const edge = { link, pipe, context, reroutes: 0, closed: false } as EdgeConnection;
@@ -258,7 +285,10 @@ export function createClusterNode(
   /** The pipe this node's hub sees for a connection it homes itself. */
   function localHandle(edge: EdgeConnection): PipeHandle {
     const handle: PipeHandle = definePipe(edge.context.transport, {
-      send: (message) => toClient(edge, message),
+      send(message) {
+        if (edge.closing) throw new PipeClosedError('the connection is closing');
+        toClient(edge, message);
+      },
       close(code, reason) {
         handle.closed({ local: true, ...codeOf(code), ...(reason !== undefined && { reason }) });
         if (edge.route.kind === 'local' && edge.route.handle === handle)
@@ -278,7 +308,22 @@ export function createClusterNode(
 
   function fromClient(edge: EdgeConnection, message: string): void {
     if (edge.held) {
-      edge.held.push(message);
+      if (edge.held.length < MAX_HELD) edge.held.push(message);
+      else {
+        unroutable++;
+        if (edge.held.length === MAX_HELD) {
+          edge.held.push(message); // one past the bound marks that the client was told
+          edge.pipe.send(
+            errorMessage(
+              'rate-limited',
+              'too many messages while the cluster moves this connection',
+              {
+                retryAfterMs: 1000,
+              },
+            ),
+          );
+        }
+      }
       return;
     }
     const room = message.startsWith('/announce|') ? roomOf(message) : undefined;
@@ -342,10 +387,27 @@ export function createClusterNode(
           }),
         );
     } else edge.route = { ...route, room };
-    const held = edge.held ?? [];
+    let held = edge.held ?? [];
     edge.held = undefined;
+    if (held.length > 1 && held[0]!.startsWith('/announce|')) {
+      // many frames waited (a drain's hold): the announce goes first and the rest once the
+      // home's hub took it, since a hub buffers only so much behind a pending announce
+      fromClient(edge, held[0]!);
+      edge.held = held.slice(1);
+      await announced(edge);
+      held = edge.held ?? [];
+      edge.held = undefined;
+      if (edge.closed) return;
+    }
     // a second announce among them may start another reroute, which holds the rest again
     for (const message of held) fromClient(edge, message);
+  }
+
+  /** Resolves once the hub homing `edge` has no announce pending (bounded by a request's timeout). */
+  async function announced(edge: EdgeConnection): Promise<void> {
+    const route = edge.route;
+    if (route.kind === 'local') await hub.idle();
+    else await request(route.home, 'idle', '');
   }
 
   /** The home of `room`, retried while the directory is unreachable; undefined past `patienceMs`. */
@@ -401,7 +463,10 @@ export function createClusterNode(
     await adopt(room);
     const given = JSON.parse(context) as ConnectionContext;
     const handle: PipeHandle = definePipe(given.transport, {
-      send: (message) => backplane.send(from, encodeBus({ kind: 'D', link, frame: message })),
+      send(message) {
+        if (closingLinks.has(link)) throw new PipeClosedError('the connection is closing');
+        backplane.send(from, encodeBus({ kind: 'D', link, frame: message }));
+      },
       close(code, reason) {
         homed.delete(link);
         backplane.send(
@@ -413,6 +478,7 @@ export function createClusterNode(
       isAlive: async () => (await request(from, 'link-alive', link)) === '1',
     });
     homed.set(link, { edge: from, handle });
+    handle.pipe.onClose(() => closingLinks.delete(link));
     hub.accept(handle.pipe, { ...given, link });
   }
 
@@ -488,6 +554,51 @@ export function createClusterNode(
   // docs/cluster.md, "Fencing": while this node could not run, the others declared it dead and
   // took its rooms and ids; what it still holds is stale. Its clients reconnect at once and
   // take their members over wherever those went (inside the grace window, silently).
+  /**
+   * A drain (docs/cluster.md, "Drain"): nothing sent to this node's rooms is lost.
+   * 1. Its clients are closed with 1012 and reconnect at once, through another node, to the
+   *    rooms still homed here: they take their members over, and what waited for them in their
+   *    grace windows reaches them.
+   * 2. Every other node holds what its connections send here; its answer follows all it sent
+   *    before, so once every node answered, everything in flight has been routed.
+   * 3. This node leaves the lease set and says goodbye: the others take its rooms over from
+   *    the mirrors at once and release what they held to the new homes, in order.
+   * The hub closes last, with the bus gone, so its members are dropped without a word.
+   */
+  async function drain(): Promise<void> {
+    draining = true;
+    // deliveries to this node's clients stop first (they queue at the homes, and each remote
+    // home's answer follows what it sent before), then the clients are closed; what they send
+    // until their transports close still goes through
+    const clients = [...edges.values()];
+    for (const edge of clients) edge.closing = true;
+    await Promise.all(
+      clients.map((edge) =>
+        edge.route.kind === 'remote' ? request(edge.route.home, 'closing', edge.link) : undefined,
+      ),
+    );
+    for (const edge of clients)
+      edge.pipe.close(CloseCode.serviceRestart, 'server restarting: reconnect');
+    // a transport's close handshake takes a moment (ws: up to 1 s), then the members are in
+    // their grace windows here, until their clients come back through other nodes
+    await until(() => edges.size === 0, CLOSE_WAIT_MS);
+    const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    await until(() => hub.stats().inGrace === 0 && linking.size === 0, graceMs + 500);
+    // the live nodes, and any node with a member in a room here that this view has not met yet
+    const others = [
+      ...new Set([...backplane.nodes(), ...[...homed.values()].map((entry) => entry.edge)]),
+    ].filter((other) => other !== self);
+    await Promise.all(others.map((other) => request(other, 'hold', '')));
+    await until(() => linking.size === 0, REQUEST_TIMEOUT_MS);
+    await backplane.leave();
+    await Promise.all(others.map((other) => request(other, 'bye', '')));
+    offFrame();
+    offDown();
+    offFenced();
+    await backplane.close();
+    hub.close();
+  }
+
   const offFenced = backplane.onFenced(() => {
     fenced++;
     homed.clear();
@@ -518,18 +629,7 @@ export function createClusterNode(
         throw new Error(`cannot serve requests of kind ${kind}`);
       handlers.set(kind, handler);
     },
-    async close() {
-      // a drain: this node's clients are told to reconnect at once (to another node), the
-      // cluster hears that this node is gone and takes its rooms over from their mirrors, whose
-      // members elsewhere re-link silently; the hub closes last, with the bus already gone
-      offFrame();
-      offDown();
-      offFenced();
-      for (const edge of [...edges.values()])
-        edge.pipe.close(CloseCode.serviceRestart, 'server restarting: reconnect');
-      await backplane.close();
-      hub.close();
-    },
+    close: () => (drained ??= drain()),
   };
 }
 
@@ -551,4 +651,10 @@ function edgeOf(link: string): string {
 
 function codeOf(code: number | undefined): { code?: number } {
   return code === undefined ? {} : { code };
+}
+
+/** Resolves once `done()` holds, or after `timeoutMs`. */
+async function until(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }

@@ -29,14 +29,17 @@ export class Outbound {
     private readonly log: Logger,
   ) {}
 
-  /** Sends text to one connection; a recipient over the high-water mark is closed (4008). */
-  send(connection: Connection, text: string): void {
-    if (connection.state === 'closed') return;
+  /**
+   * Sends text to one connection; a recipient over the high-water mark is closed (4008). False
+   * when the pipe refused it (it is closing).
+   */
+  send(connection: Connection, text: string): boolean {
+    if (connection.state === 'closed') return false;
     const pipe = connection.pipe;
     try {
       pipe.send(text);
     } catch {
-      return; // the pipe closed under us; its close handler does the bookkeeping
+      return false; // the pipe closed under us; its close handler does the bookkeeping
     }
     this.counters.messagesOut += 1;
     if (pipe.bufferedAmount > this.limits.highWaterMark) {
@@ -47,6 +50,7 @@ export class Outbound {
       });
       pipe.close(CloseCode.policyViolation, 'slow consumer');
     }
+    return true;
   }
 
   /** Sends an `/error` (docs/protocol.md §3) and counts it by code. */
@@ -55,11 +59,16 @@ export class Outbound {
     this.send(connection, errorMessage(code, message, details));
   }
 
-  /** Delivers to a member now, or queues it while the member is inside its grace window. */
+  /**
+   * Delivers to a member now, or queues it while the member is inside its grace window, or
+   * while its pipe is closing (a drain, docs/cluster.md): the grace window that follows the
+   * close delivers it to the member's next connection.
+   */
   deliver(member: Member, frame: Frame): void {
     const connection = member.connection;
-    if (connection) this.send(connection, frame.in(connection.dialect ?? 'bare'));
-    else if (
+    if (connection && this.send(connection, frame.in(connection.dialect ?? 'bare'))) return;
+    if (connection && member.connection !== connection) return;
+    if (
       member.pending.length < this.limits.pendingLimit &&
       member.pendingChars + frame.text.length <= this.limits.pendingBytes
     ) {
