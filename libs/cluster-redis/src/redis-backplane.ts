@@ -658,14 +658,22 @@ export async function createRedisBackplane(
       const text = encodeRecord(record);
       write(() => writer.syPutId(idKey(id), text, record.home, force ? '1' : '0'));
     },
-    mirror(room, id, edge) {
+    mirror(room, id, entry) {
       const key = mirrorKey(room);
-      write(() => (edge === undefined ? writer.hdel(key, id) : writer.hset(key, id, edge)));
+      // `edge` or `edge|principal`: node ids hold no `|`
+      const value =
+        entry && (entry.principal === undefined ? entry.edge : `${entry.edge}|${entry.principal}`);
+      write(() => (value === undefined ? writer.hdel(key, id) : writer.hset(key, id, value)));
     },
     async readMirror(room) {
       await confirmLease();
       const entries = await writer.hgetall(mirrorKey(room));
-      return Object.entries(entries).map(([id, edge]) => ({ id, edge }));
+      return Object.entries(entries).map(([id, value]) => {
+        const bar = value.indexOf('|');
+        return bar === -1
+          ? { id, edge: value }
+          : { id, edge: value.slice(0, bar), principal: value.slice(bar + 1) };
+      });
     },
     dropId(id, home, link) {
       if (fencing) return;

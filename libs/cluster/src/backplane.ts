@@ -13,6 +13,12 @@ export interface IdRecord {
   readonly principal?: string;
 }
 
+/** A member in a room's mirror: its edge node, and its principal when a token gave one. */
+export interface MirrorEntry {
+  readonly edge: string;
+  readonly principal?: string;
+}
+
 /** Counters every backplane keeps (the server's /metrics). */
 export interface BackplaneStats {
   /** Frames handed to the bus, and bus messages (batches) they went out in. */
@@ -55,10 +61,10 @@ export interface Backplane {
   /** Removes the id if `home` and `link` still hold it. */
   dropId(id: string, home: string, link: string): void;
 
-  /** The home's record of who is in `room` and on which edge (`undefined` edge: removes `id`). */
-  mirror(room: string, id: string, edge: string | undefined): void;
+  /** The home's record of who is in `room`, on which edge, as whom (`undefined`: removes `id`). */
+  mirror(room: string, id: string, entry: MirrorEntry | undefined): void;
   /** The mirror of `room`: what a node taking the room over from a dead home restores. */
-  readMirror(room: string): Promise<ReadonlyArray<{ readonly id: string; readonly edge: string }>>;
+  readMirror(room: string): Promise<ReadonlyArray<MirrorEntry & { readonly id: string }>>;
 
   /** Whether `node` holds a lease (is alive, as far as the cluster knows). */
   isLive(node: string): boolean;

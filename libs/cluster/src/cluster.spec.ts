@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryServer, type MemoryServer } from '@switchyard/transport-memory/server';
-import { describeCluster, quietFor, rawClient } from '@switchyard/testing';
+import { describeCluster, errorCodeOf, quietFor, rawClient, waitUntil } from '@switchyard/testing';
 import { createMemoryCluster } from './memory.ts';
 import { createClusterNode, type ClusterNode } from './node.ts';
 import { decodeBus, encodeBus, type BusFrame } from './wire.ts';
@@ -65,6 +65,44 @@ describe('fencing (docs/cluster.md, "Fencing")', () => {
       expect(b.received.filter((m) => m.includes('stale'))).toEqual([]);
       back.pipe.close();
       b.pipe.close();
+    } finally {
+      for (const server of servers) await server.close();
+      for (const node of nodes) await node.close();
+    }
+  });
+});
+
+describe('principals across a home’s death', () => {
+  it('a member restored from the mirror keeps its principal: another principal cannot take its id in the window, its own can', async () => {
+    const cluster = createMemoryCluster();
+    // the announce token is the principal (docs/protocol.md §4.7)
+    const authenticate = ({ token }: { token?: string }) =>
+      ({ ok: true, ...(token !== undefined && { principal: token }) }) as const;
+    const nodes = ['n0', 'n1', 'n2'].map((id) =>
+      createClusterNode(cluster.join(id), { graceMs: 2000 }, { authenticate }),
+    );
+    const servers = nodes.map((node) => memoryServer(node.accept));
+    try {
+      const say = async (server: number, id: string, token: string) => {
+        const client = await rawClient(servers[server]!.connector);
+        client.say(`/announce|${id}|${JSON.stringify({ id, room: 'owned', token })}`);
+        return client;
+      };
+      const x = await say(0, 'X', 'alice'); // n0 homes the room; X is alice's
+      await x.next((m) => m.startsWith('/roominfo'));
+      const y = await say(1, 'Y', 'bob');
+      await y.next((m) => m.startsWith('/roominfo'));
+      cluster.kill('n0');
+      await servers[0]!.close(1006);
+      // n1 takes the room over and restores X, still alice's, in its grace window
+      await waitUntil(() => cluster.homeOf('owned') === 'n1', 'the room taken over', 2000);
+      const thief = await say(2, 'X', 'mallory');
+      expect(errorCodeOf(await thief.next())).toBe('id-taken');
+      const back = await say(2, 'X', 'alice');
+      expect(await back.next()).toBe('/roominfo|{"memberCount":2}');
+      await quietFor(50);
+      expect(y.received.filter((m) => m.startsWith('/leave'))).toEqual([]);
+      for (const client of [y, thief, back]) client.pipe.close();
     } finally {
       for (const server of servers) await server.close();
       for (const node of nodes) await node.close();

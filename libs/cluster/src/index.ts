@@ -17,5 +17,5 @@
  */
 export { createClusterNode, type ClusterNode } from './node.ts';
 export { createMemoryCluster, type MemoryCluster } from './memory.ts';
-export type { Backplane, BackplaneStats, IdRecord } from './backplane.ts';
+export type { Backplane, BackplaneStats, IdRecord, MirrorEntry } from './backplane.ts';
 export { decodeBus, encodeBus, type BusFrame } from './wire.ts';

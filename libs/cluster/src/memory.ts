@@ -4,7 +4,7 @@
  * call; a node out of the cluster writes nothing. It runs several hubs in one test, and is the
  * reference the Redis backplane is held to.
  */
-import type { Backplane, BackplaneStats, IdRecord } from './backplane.ts';
+import type { Backplane, BackplaneStats, IdRecord, MirrorEntry } from './backplane.ts';
 
 /** The shared state of one memory cluster. */
 export interface MemoryCluster {
@@ -49,7 +49,7 @@ export function createMemoryCluster(): MemoryCluster {
   const live = new Map<string, MemoryNode>();
   const ids = new Map<string, IdRecord>();
   const homes = new Map<string, string>();
-  const mirrors = new Map<string, Map<string, string>>();
+  const mirrors = new Map<string, Map<string, MirrorEntry>>();
   const paused = new Map<string, MemoryNode>();
   let deaths = 0;
 
@@ -144,19 +144,19 @@ export function createMemoryCluster(): MemoryCluster {
         const held = ids.get(key);
         if (force || !held || held.home === record.home) ids.set(key, record);
       },
-      mirror(room, key, edge) {
+      mirror(room, key, entry) {
         if (!alive()) return;
         let members = mirrors.get(room);
-        if (edge === undefined) {
+        if (entry === undefined) {
           members?.delete(key);
           if (members?.size === 0) mirrors.delete(room);
           return;
         }
         if (!members) mirrors.set(room, (members = new Map()));
-        members.set(key, edge);
+        members.set(key, entry);
       },
       async readMirror(room) {
-        return [...(mirrors.get(room) ?? [])].map(([key, edge]) => ({ id: key, edge }));
+        return [...(mirrors.get(room) ?? [])].map(([key, entry]) => ({ id: key, ...entry }));
       },
       dropId(key, home, link) {
         if (!alive()) return;

@@ -146,7 +146,11 @@ export function createClusterNode(
   hub.on('room:destroyed', (room) => backplane.vacate(room, self));
   // the mirror: who is in each room homed here, and on which edge, for a node that takes over
   hub.on('peer:joined', (peer) => {
-    if (peer.link !== undefined) backplane.mirror(peer.room, peer.id, edgeOf(peer.link));
+    if (peer.link !== undefined)
+      backplane.mirror(peer.room, peer.id, {
+        edge: edgeOf(peer.link),
+        ...(peer.principal !== undefined && { principal: peer.principal }),
+      });
   });
   // a shutdown keeps the mirror: the node that takes the room over restores from it
   hub.on('peer:left', (peer) => {
@@ -164,15 +168,17 @@ export function createClusterNode(
     let adoption = adopting.get(room);
     if (!adoption) {
       adoption = (async () => {
-        let members: ReadonlyArray<{ id: string; edge: string }> = [];
+        let members: ReadonlyArray<{ id: string; edge: string; principal?: string }> = [];
         try {
           members = await backplane.readMirror(room);
         } catch {
           return; // the directory is away: the room starts afresh
         }
-        for (const { id } of members) {
-          if (!hub.restore(room, id)) continue;
-          backplane.putId(id, { home: self, link: '', state: 'grace' }, true);
+        // a restored member keeps its principal: nobody else takes its id in its window
+        for (const { id, principal } of members) {
+          if (!hub.restore(room, id, principal)) continue;
+          const record = { home: self, link: '', state: 'grace' as const };
+          backplane.putId(id, principal === undefined ? record : { ...record, principal }, true);
         }
       })().finally(() => adopting.delete(room));
       adopting.set(room, adoption);

@@ -134,6 +134,8 @@ export interface PeerEvent {
   readonly transport: string;
   /** In a cluster, the connection's key (`ConnectionContext.link`). */
   readonly link?: string;
+  /** Who the member is, when a token said (docs/protocol.md §4.7). */
+  readonly principal?: string;
 }
 
 /** Operator events. */

@@ -15,6 +15,7 @@ export function peerEvent(member: Member): PeerEvent {
     room: member.room.name,
     transport: member.transport,
     ...(member.link !== undefined && { link: member.link }),
+    ...(member.principal !== undefined && { principal: member.principal }),
   };
 }
 
