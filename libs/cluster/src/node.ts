@@ -20,6 +20,7 @@ import {
 } from '@switchyard/protocol';
 import {
   createHub,
+  resolveOptions,
   type Hub,
   type HubOptions,
   type HubServices,
@@ -60,12 +61,8 @@ const REQUEST_TIMEOUT_MS = 1500;
 /** Reroutes of one announce before the edge gives up (homes moving under it). */
 const MAX_REROUTES = 3;
 const REROUTE = 'reroute';
-/** Requests the node answers itself. */
-const OWN_KINDS = new Set(['alive', 'link-alive', 'release', 'idle', 'closing', 'hold', 'bye']);
 /** Client frames an edge holds while its connection moves; past it they are refused, counted. */
 const MAX_HELD = 1024;
-/** The hub's default grace window, which a drain waits for at most. */
-const DEFAULT_GRACE_MS = 3000;
 /** How long a drain waits for its clients' transports to close. */
 const CLOSE_WAIT_MS = 1500;
 /** How long an announce waits for an unreachable directory before it is refused. */
@@ -112,7 +109,6 @@ export function createClusterNode(
   const edges = new Map<string, EdgeConnection>();
   const homed = new Map<string, HomedLink>();
   const requests = new Map<string, (answer: string) => void>();
-  const handlers = new Map<string, (arg: string, from: string) => string | Promise<string>>();
   /** Links homed here whose edge is closing them (a drain): the hub queues what they would get. */
   const closingLinks = new Set<string>();
   let nextLink = 0;
@@ -235,36 +231,63 @@ export function createClusterNode(
     });
   }
 
-  async function answer(kind: string, arg: string, from: string): Promise<string> {
-    switch (kind) {
-      case 'alive': // is the member holding id `arg` here connected and answering?
-        return (await hub.isAlive(arg, livenessTimeoutMs)) ? '1' : '0';
-      case 'link-alive': {
+  // what other nodes ask of this one; `serve` adds a transport's own kinds beside these
+  type Answer = (arg: string, from: string) => string | Promise<string>;
+  const answers = new Map<string, Answer>([
+    // is the member holding id `arg` here connected and answering?
+    ['alive', async (arg) => ((await hub.isAlive(arg, livenessTimeoutMs)) ? '1' : '0')],
+    [
+      'link-alive',
+      async (arg) => {
         const edge = edges.get(arg);
         if (!edge || edge.closed) return '0';
         return (await edge.pipe.isAlive?.(livenessTimeoutMs).catch(() => false)) ? '1' : '0';
-      }
-      case 'release': {
+      },
+    ],
+    [
+      'release',
+      (arg) => {
         const at = arg.indexOf('|');
         hub.release(arg.slice(at + 1), arg.slice(0, at) as LeaveReason);
         return '1';
-      }
-      case 'idle': // an edge releases what it held once the announce before it was taken
+      },
+    ],
+    // an edge releases what it held once the announce before it was taken
+    [
+      'idle',
+      async () => {
         await hub.idle();
         return '1';
-      case 'closing': // the edge closes this link: deliveries wait in the grace queue
+      },
+    ],
+    // the edge closes this link (a drain): deliveries wait in the grace queue
+    [
+      'closing',
+      (arg) => {
         if (homed.has(arg)) closingLinks.add(arg);
         return '1';
-      case 'hold': // `from` is draining: what is sent to it waits for its goodbye
+      },
+    ],
+    [
+      // `from` is draining: what is sent to it waits for its goodbye
+      'hold',
+      (_arg, from) => {
         for (const edge of edges.values())
           if (edge.route.kind === 'remote' && edge.route.home === from) edge.held ??= [];
         return '1';
-      case 'bye':
+      },
+    ],
+    [
+      'bye',
+      (_arg, from) => {
         backplane.departed(from);
         return '1';
-      default:
-        return (await handlers.get(kind)?.(arg, from)) ?? '';
-    }
+      },
+    ],
+  ]);
+
+  async function answer(kind: string, arg: string, from: string): Promise<string> {
+    return (await answers.get(kind)?.(arg, from)) ?? '';
   }
 
   // ---- the edge: connections that reached this node ----
@@ -557,9 +580,6 @@ export function createClusterNode(
     }
   });
 
-  // docs/cluster.md, "Fencing": while this node could not run, the others declared it dead and
-  // took its rooms and ids; what it still holds is stale. Its clients reconnect at once and
-  // take their members over wherever those went (inside the grace window, silently).
   /**
    * A drain (docs/cluster.md, "Drain"): nothing sent to this node's rooms is lost.
    * 1. Its clients are closed with 1012 and reconnect at once, through another node, to the
@@ -588,7 +608,7 @@ export function createClusterNode(
     // a transport's close handshake takes a moment (ws: up to 1 s), then the members are in
     // their grace windows here, until their clients come back through other nodes
     await until(() => edges.size === 0, CLOSE_WAIT_MS);
-    const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    const { graceMs } = resolveOptions(options);
     await until(() => hub.stats().inGrace === 0 && linking.size === 0, graceMs + 500);
     // the live nodes, and any node with a member in a room here that this view has not met yet
     const others = [
@@ -605,6 +625,9 @@ export function createClusterNode(
     hub.close();
   }
 
+  // docs/cluster.md, "Fencing": while this node could not run, the others declared it dead and
+  // took its rooms and ids; what it still holds is stale. Its clients reconnect at once and
+  // take their members over wherever those went (inside the grace window, silently).
   const offFenced = backplane.onFenced(() => {
     fenced++;
     homed.clear();
@@ -631,9 +654,9 @@ export function createClusterNode(
     },
     ask: (to, kind, arg) => request(to, kind, arg),
     serve(kind, handler) {
-      if (kind.includes('|') || OWN_KINDS.has(kind))
-        throw new Error(`cannot serve requests of kind ${kind}`);
-      handlers.set(kind, handler);
+      if (kind.includes('|') || answers.has(kind))
+        throw new Error(`cannot serve requests of kind ${kind}: taken`);
+      answers.set(kind, handler);
     },
     close: () => (drained ??= drain()),
   };

@@ -23,6 +23,7 @@ export {
   type RateLimiter,
   type RateVerdict,
 } from './rate-limit.ts';
+export { resolveOptions } from './options.ts';
 export type {
   AuthRequest,
   AuthResult,
