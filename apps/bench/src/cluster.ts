@@ -51,16 +51,15 @@ export interface ServerGroup extends ServerProcess {
  * node every ratio is taken against).
  */
 export async function startGroup(
-  kind: Extract<ServerKind, 'switchyard' | 'socket.io'>,
+  kind: ServerKind,
   nodes: number,
   redis: BenchRedis,
   options: SpawnOptions = {},
 ): Promise<ServerGroup> {
   await redis.flush();
   const argsOf = (n: number): string[] => {
-    if (kind === 'socket.io') return nodes > 1 ? [redis.url] : [];
-    const base = ['--transports', 'ws', '--mqtt', 'off'];
-    return nodes > 1 ? [...base, '--cluster', redis.url, '--node-id', `bench-${n}`] : base;
+    if (kind !== 'switchyard') return nodes > 1 ? [redis.url] : [];
+    return nodes > 1 ? ['--cluster', redis.url, '--node-id', `bench-${n}`] : [];
   };
   const started = await Promise.all(
     Array.from({ length: nodes }, (_, n) =>

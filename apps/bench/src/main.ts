@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: runs every scenario against the raw ws relay and against Switchyard, each in a
- * fresh server process, and prints both with their ratio. JSON lines go to `--out`.
+ * `npm run bench`: runs every scenario on every transport against Switchyard and that transport's
+ * baselines (the raw relay on ws or SSE, the socket.io relay, signalhub), each in a fresh server
+ * process, and prints them with their ratios. JSON lines go to `--out`.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -12,8 +13,18 @@ import { spawnServer, type ServerKind, type ServerProcess } from './server-proce
 import { printRatios, printTable } from './report.ts';
 import { runClusterBench } from './cluster-bench.ts';
 
+type Transport = 'ws' | 'socket.io' | 'sse';
+
+/** Each transport's baselines, in the same run as Switchyard on that transport. */
+const BASELINES: Record<Transport, readonly Exclude<ServerKind, 'switchyard'>[]> = {
+  ws: ['raw'],
+  'socket.io': ['socket.io'],
+  sse: ['raw-sse', 'signalhub'],
+};
+
 interface Options {
   scenarios: string[];
+  transports: Transport[];
   duration: number;
   quick: boolean;
   out: string;
@@ -27,6 +38,11 @@ const program = new Command('switchyard-bench')
   .addOption(
     new Option('--scenarios <list>', 'comma-separated: directed, rate, broadcast, churn, idle')
       .default(['directed', 'rate', 'broadcast', 'churn', 'idle'])
+      .argParser((value) => value.split(',').map((s) => s.trim())),
+  )
+  .addOption(
+    new Option('--transports <list>', 'comma-separated: ws, socket.io, sse')
+      .default(['ws', 'socket.io', 'sse'])
       .argParser((value) => value.split(',').map((s) => s.trim())),
   )
   .addOption(
@@ -47,6 +63,9 @@ const program = new Command('switchyard-bench')
   );
 program.parse();
 const options = program.opts<Options>();
+for (const transport of options.transports)
+  if (!(transport in BASELINES))
+    program.error(`--transports: unknown transport "${transport}" (ws, socket.io, sse)`);
 // --quick is a smoke run: every scenario, windows too short to mean anything
 const durationMs = (options.quick ? 0.3 : options.duration) * 1000;
 mkdirSync(dirname(options.out), { recursive: true });
@@ -68,49 +87,65 @@ if (options.cluster) {
   }
 } else await runRelayBench();
 
-/** Switchyard against the raw ws relay, scenario by scenario. */
+/** Switchyard against each transport's baselines, scenario by scenario. */
 async function runRelayBench(): Promise<void> {
   type Run = (server: ServerProcess) => Promise<Result>;
   /** A scenario; `rounds` > 1 alternates the servers and keeps each one's median run. */
-  const runs: [name: string, run: Run, rounds?: number][] = [];
+  type Scenario = [name: string, run: Run, rounds?: number];
   const want = (name: string) => options.scenarios.includes(name);
-  if (want('directed'))
-    runs.push(['directed', (s) => directed(s, { durationMs, pairs: options.quick ? 10 : 50 })]);
-  // a sub-millisecond p99 on two shared cores is noisy: three alternating rounds, median run each
-  if (want('rate')) {
-    runs.push([
-      'rate',
-      (s) => directed(s, { durationMs, pairs: 50, rate: 2000 }),
-      options.quick ? 1 : 3,
-    ]);
-  }
-  if (want('broadcast')) {
-    for (const members of options.quick ? [10, 50] : [10, 50, 200]) {
-      runs.push([`broadcast/${members}`, (s) => broadcast(s, { durationMs, members })]);
+  const quick = options.quick;
+
+  function scenariosOf(transport: Transport): Scenario[] {
+    const runs: Scenario[] = [];
+    if (want('directed'))
+      runs.push(['directed', (s) => directed(s, { durationMs, pairs: quick ? 10 : 50 })]);
+    // a sub-millisecond p99 on two shared cores is noisy: three alternating rounds, median each
+    if (want('rate'))
+      runs.push(['rate', (s) => directed(s, { durationMs, pairs: 50, rate: 2000 }), quick ? 1 : 3]);
+    if (want('broadcast')) {
+      const sizes = transport === 'ws' ? (quick ? [10, 50] : [10, 50, 200]) : quick ? [10] : [50];
+      for (const members of sizes)
+        runs.push([`broadcast/${members}`, (s) => broadcast(s, { durationMs, members })]);
     }
-  }
-  if (want('churn')) runs.push(['churn', (s) => churn(s, { durationMs, workers: 16 })]);
-  if (want('idle')) {
-    for (const connections of options.quick ? [500, 2000] : [2000, 10_000]) {
-      runs.push([
-        `idle/${connections}`,
-        (s) => idle(s, { connections, ...(options.quick && { settleMs: 200 }) }),
-      ]);
+    // 100 joiners at once: the join path under concurrency, not one joiner's round trips
+    if (want('churn'))
+      runs.push(['churn', (s) => churn(s, { durationMs, workers: quick ? 16 : 100 })]);
+    if (want('idle')) {
+      // an SSE client holds two sockets (its stream and its POSTs): 10,000 of them need more
+      // descriptors than a default limit of 20,000 leaves the load generator
+      const sizes = quick ? [500] : transport === 'sse' ? [2000] : [2000, 10_000];
+      for (const connections of sizes) {
+        runs.push([
+          `idle/${connections}`,
+          (s) => idle(s, { connections, ...(quick && { settleMs: 200 }) }),
+        ]);
+      }
     }
+    return runs;
   }
 
+  const plan = options.transports.map((transport) => ({
+    transport,
+    kinds: [...BASELINES[transport], 'switchyard'] as ServerKind[],
+    runs: scenariosOf(transport),
+  }));
+  const total = plan.reduce((sum, p) => sum + p.runs.length * p.kinds.length, 0);
   console.log(
-    `switchyard bench: ${runs.length} scenarios × 2 servers, ${durationMs / 1000} s windows\n`,
+    `switchyard bench: ${options.transports.join(', ')}; ${total} scenario runs, ${durationMs / 1000} s windows\n`,
   );
 
-  type Side = Extract<ServerKind, 'raw' | 'switchyard'>;
-
-  async function measureOnce(name: string, kind: Side, run: Run): Promise<Result> {
+  async function measureOnce(
+    name: string,
+    transport: Transport,
+    kind: ServerKind,
+    run: Run,
+  ): Promise<Result> {
     const server = await spawnServer(kind, {
+      ...(kind === 'switchyard' && { protocol: transport }),
       ...(kind === 'switchyard' && options.profile && { cpuProfileDir: options.profile }),
       ...(options.nodeArgs && { nodeArgs: options.nodeArgs.split(' ').filter(Boolean) }),
     });
-    process.stdout.write(`  ${name.padEnd(16)} ${kind.padEnd(10)} … `);
+    process.stdout.write(`  ${transport.padEnd(9)} ${name.padEnd(14)} ${kind.padEnd(10)} … `);
     try {
       const outcome = await run(server);
       appendFileSync(options.out, `${JSON.stringify({ type: 'result', ...outcome })}\n`);
@@ -127,18 +162,27 @@ async function runRelayBench(): Promise<void> {
     [...items].sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor(items.length / 2)]!;
 
   const results: Result[] = [];
-  for (const [name, run, rounds = 1] of runs) {
-    const byKind: Record<Side, Result[]> = { raw: [], switchyard: [] };
-    for (let round = 0; round < rounds; round++) {
-      for (const kind of ['raw', 'switchyard'] as Side[])
-        byKind[kind].push(await measureOnce(name, kind, run));
-    }
-    for (const kind of ['raw', 'switchyard'] as Side[]) {
-      const chosen = median(byKind[kind]);
-      // losses count from every round, not only the median one
-      const lost = byKind[kind].reduce((sum, r) => sum + r.lost, 0);
-      const duplicated = byKind[kind].reduce((sum, r) => sum + r.duplicated, 0);
-      results.push({ ...chosen, lost, duplicated });
+  let failed = 0;
+  for (const { transport, kinds, runs } of plan) {
+    for (const [name, run, rounds = 1] of runs) {
+      const byKind = new Map<ServerKind, Result[]>(kinds.map((kind) => [kind, []]));
+      for (let round = 0; round < rounds; round++)
+        for (const kind of kinds) {
+          try {
+            byKind.get(kind)!.push(await measureOnce(name, transport, kind, run));
+          } catch (error) {
+            // one run that cannot finish (say, out of descriptors) costs its row, not the rest
+            failed += 1;
+            process.stdout.write(`failed: ${String(error)}\n`);
+          }
+        }
+      for (const outcomes of byKind.values()) {
+        if (outcomes.length === 0) continue;
+        // losses count from every round, not only the median one
+        const lost = outcomes.reduce((sum, r) => sum + r.lost, 0);
+        const duplicated = outcomes.reduce((sum, r) => sum + r.duplicated, 0);
+        results.push({ ...median(outcomes), lost, duplicated });
+      }
     }
   }
   console.log('');
@@ -146,9 +190,16 @@ async function runRelayBench(): Promise<void> {
   console.log('');
   const ratios = printRatios(results);
   appendFileSync(options.out, `${JSON.stringify({ type: 'ratios', ratios })}\n`);
-  const lost = results.reduce((sum, r) => sum + r.lost + r.duplicated, 0);
+  // only Switchyard's losses fail the run: a baseline's are its own (reported in the table)
+  const lost = results
+    .filter((r) => r.server === 'switchyard')
+    .reduce((sum, r) => sum + r.lost + r.duplicated, 0);
   if (lost > 0) {
     console.error(`\n${lost} messages lost or duplicated`);
+    process.exitCode = 1;
+  }
+  if (failed > 0) {
+    console.error(`\n${failed} runs failed (above)`);
     process.exitCode = 1;
   }
 }

@@ -8,6 +8,7 @@ import {
   connectMany,
   payload,
   readStamp,
+  transportOf,
   type BenchClient,
 } from './load.ts';
 import type { ServerProcess } from './server-process.ts';
@@ -18,6 +19,8 @@ export interface Result {
   readonly scenario: string;
   /** The server's label: its kind, with the node count of a cluster. */
   readonly server: string;
+  /** The transport the clients spoke (`transportOf` their protocol). */
+  readonly transport: string;
   readonly wallSeconds: number;
   readonly serverCpuSeconds: number;
   /** Server CPU seconds per wall second (1.0 = one core busy). */
@@ -88,6 +91,7 @@ function result(
   return {
     scenario,
     server: server.label,
+    transport: transportOf(server.protocol),
     ...m,
     perSecond: m.count / m.wallSeconds,
     perCoreSecond: m.serverCpuSeconds > 0 ? m.count / m.serverCpuSeconds : NaN,
@@ -309,6 +313,7 @@ export async function idle(
   return {
     scenario: `idle/${options.connections}`,
     server: server.label,
+    transport: transportOf(server.protocol),
     wallSeconds,
     serverCpuSeconds,
     cpuShare: serverCpuSeconds / wallSeconds,

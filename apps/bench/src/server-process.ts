@@ -2,10 +2,29 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Endpoint } from './load.ts';
+import type { Endpoint, Protocol } from './load.ts';
 
-/** Which server to run. */
-export type ServerKind = 'switchyard' | 'raw' | 'socket.io';
+/**
+ * Which server to run: Switchyard, or a baseline: the raw relay on `ws` (`raw`) or on SSE + POST
+ * (`raw-sse`), the socket.io relay, signalhub.
+ */
+export type ServerKind = 'switchyard' | 'raw' | 'raw-sse' | 'socket.io' | 'signalhub';
+
+/** The protocol each baseline speaks; Switchyard speaks the one it is asked to. */
+const BASELINE_PROTOCOL: Record<Exclude<ServerKind, 'switchyard'>, Protocol> = {
+  raw: 'ws',
+  'raw-sse': 'sse',
+  'socket.io': 'socket.io',
+  signalhub: 'signalhub',
+};
+
+/** Where a client of `protocol` connects on a server at `port`. */
+function urlOf(protocol: Protocol, port: number): string {
+  const base = `127.0.0.1:${port}`;
+  if (protocol === 'ws') return `ws://${base}/`;
+  if (protocol === 'sse') return `http://${base}/sse`;
+  return `http://${base}`;
+}
 
 /** A server under test: one process, or a cluster of them (`apps/bench/src/cluster.ts`). */
 export interface ServerProcess extends Endpoint {
@@ -39,9 +58,15 @@ export function rssBytesOf(pid: number): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+const ENTRIES: Record<Exclude<ServerKind, 'switchyard'>, string> = {
+  raw: './raw-relay.js',
+  'raw-sse': './raw-sse-relay.js',
+  'socket.io': './socketio-relay.js',
+  signalhub: './signalhub-server.js',
+};
+
 function entryOf(kind: ServerKind): string {
-  if (kind === 'raw') return fileURLToPath(new URL('./raw-relay.js', import.meta.url));
-  if (kind === 'socket.io') return fileURLToPath(new URL('./socketio-relay.js', import.meta.url));
+  if (kind !== 'switchyard') return fileURLToPath(new URL(ENTRIES[kind], import.meta.url));
   const serverPackage = fileURLToPath(import.meta.resolve('@switchyard/server/package.json'));
   return fileURLToPath(new URL('./dist/main.js', `file://${serverPackage}`));
 }
@@ -52,6 +77,8 @@ export interface SpawnOptions {
   readonly cpuProfileDir?: string;
   /** Extra node flags for the server process (e.g. `--trace-gc`). */
   readonly nodeArgs?: readonly string[];
+  /** The protocol Switchyard serves its clients on (its only transport); default `ws`. */
+  readonly protocol?: Extract<Protocol, 'ws' | 'socket.io' | 'sse'>;
   /** Extra arguments: `switchyard` flags (e.g. `['--jwt-secret', …]`), the socket.io relay's Redis URL. */
   readonly serverArgs?: readonly string[];
 }
@@ -69,8 +96,10 @@ export function spawnServer(kind: ServerKind, options: SpawnOptions = {}): Promi
         [
           entryOf(kind),
           ...['--port', '0', '--log-level', 'info', '--rate-limit', '0'],
+          ...['--transports', options.protocol ?? 'ws', '--mqtt', 'off'],
           ...(options.serverArgs ?? []),
         ];
+  const protocol = kind === 'switchyard' ? (options.protocol ?? 'ws') : BASELINE_PROTOCOL[kind];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -91,17 +120,14 @@ export function spawnServer(kind: ServerKind, options: SpawnOptions = {}): Promi
         child.stdout!.off('data', onData);
         child.stdout!.resume();
         const pid = child.pid!;
-        const url =
-          kind === 'socket.io'
-            ? `http://127.0.0.1:${parsed.port}`
-            : `ws://127.0.0.1:${parsed.port}/`;
+        const url = urlOf(protocol, parsed.port);
         resolve({
           kind,
           label: kind,
           pid,
           url,
           urls: [url],
-          protocol: kind === 'socket.io' ? 'socket.io' : 'ws',
+          protocol,
           cpuSeconds: () => cpuSecondsOf(pid),
           rssBytes: () => rssBytesOf(pid),
           stop: () =>

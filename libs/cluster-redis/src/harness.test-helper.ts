@@ -55,17 +55,13 @@ export function redisClusters(url: () => string): MakeCluster {
 }
 
 /** Two nodes ('one', 'two') on their own prefix, with memory clients for each. */
-export async function twoNodes(url: string, outage?: RedisBackplaneOptions['outage']) {
+export async function twoNodes(
+  url: string,
+  options: Pick<RedisBackplaneOptions, 'outage' | 'sweepDelayMs'> = {},
+) {
   const prefix = `p${randomBytes(3).toString('hex')}`;
   const make = (node: string) =>
-    createRedisBackplane({
-      url,
-      node,
-      prefix,
-      leaseMs: 1000,
-      renewMs: 250,
-      ...(outage && { outage }),
-    });
+    createRedisBackplane({ url, node, prefix, leaseMs: 1000, renewMs: 250, ...options });
   const backplanes = [await make('one'), await make('two')] as const;
   const nodes = backplanes.map((backplane) => createClusterNode(backplane, { graceMs: 3000 }));
   const servers = nodes.map((node) => memoryServer(node.accept));
@@ -73,6 +69,11 @@ export async function twoNodes(url: string, outage?: RedisBackplaneOptions['outa
     prefix,
     backplanes,
     connector: (index: number) => servers[index]!.connector,
+    /** A crash: the node's Redis connections drop and its clients' transports break. */
+    async kill(index: number) {
+      backplanes[index]!.crash();
+      await servers[index]!.close(1006);
+    },
     async [Symbol.asyncDispose]() {
       for (const server of servers) await server.close();
       for (const node of nodes) await node.close();

@@ -33,6 +33,12 @@ export interface RedisBackplaneOptions {
     readonly maxChars?: number;
     readonly maxAgeMs?: number;
   };
+  /**
+   * How long after a node's death its leftovers in the directory are swept: the id records and
+   * room homes that still name it once the others took over what they could (docs/cluster.md,
+   * "Sweeping a dead node"). @default 30000
+   */
+  readonly sweepDelayMs?: number;
   readonly log?: Logger;
 }
 
@@ -222,6 +228,7 @@ export async function createRedisBackplane(
   const maxFrames = options.outage?.maxFrames ?? 10_000;
   const maxChars = options.outage?.maxChars ?? 8 * 1024 * 1024;
   const maxAgeMs = options.outage?.maxAgeMs ?? 5000;
+  const sweepDelayMs = options.sweepDelayMs ?? 30_000;
   const log: Logger = options.log ?? (() => undefined);
   /** This incarnation of the node: a new one after a restart or a fence. */
   let epoch = randomBytes(4).toString('hex');
@@ -234,6 +241,15 @@ export async function createRedisBackplane(
   const idKey = (id: string) => `${prefix}:{i:${toBase64Url(id)}}`;
   // the same hash tag as the room's home: one slot per room
   const mirrorKey = (room: string) => `${prefix}:{r:${toBase64Url(room)}}:m`;
+  /**
+   * What the directory holds that names a node: `i|<id>|<link>` per id record, `r|<room>` per
+   * room home. Swept after the node's death; a record or home that moved on is left alone.
+   */
+  const ownKey = (of: string) => `${prefix}:{c}:own:${of}`;
+  const owned = {
+    id: (id: string, link: string) => `i|${id}|${link}`,
+    room: (room: string) => `r|${room}`,
+  };
 
   const bus = openBus(options.url, log);
   const writer = bus.commands as Scripted;
@@ -267,6 +283,7 @@ export async function createRedisBackplane(
   let streams = 0;
   let flushScheduled = false;
   let closed = false;
+  const sweeps = new Set<ReturnType<typeof setTimeout>>();
   /** Since when leases have been renewed without a gap: deaths are believed only after a full lease. */
   let renewingSince: number | undefined;
   let lastSelfPing = Date.now();
@@ -287,16 +304,23 @@ export async function createRedisBackplane(
     /** Times this node was fenced, and frames dropped as stale (its own, or a fenced node's). */
     fenced: 0,
     fencedFrames: 0,
+    /** Directory entries of dead nodes swept away. */
+    swept: 0,
   };
 
   /** Redis lost this node's lease (a restart, or it was reaped): write what it holds again. */
   async function reassert(): Promise<void> {
     counters.reasserts++;
     log('warn', 'the directory lost this node: writing its rooms and ids again', { node });
-    for (const room of mine.homes) await writer.sySwap(roomKey(room), '', node);
-    for (const [id, record] of mine.ids)
+    for (const room of mine.homes) {
+      await writer.sySwap(roomKey(room), '', node);
+      await writer.sadd(ownKey(node), owned.room(room));
+    }
+    for (const [id, record] of mine.ids) {
       // only where the id is free: a paused node coming back must not take ids back (fencing)
       await writer.syPutId(idKey(id), encodeRecord(record), record.home, '0');
+      await writer.sadd(ownKey(node), owned.id(id, record.link));
+    }
   }
 
   bus.onWritable(() => scheduleFlush());
@@ -471,6 +495,7 @@ export async function createRedisBackplane(
         else {
           departed.push(old);
           if (oldEpoch) rememberFenced(old, oldEpoch);
+          sweepLater(old);
         }
       }
       live = believed ? next : new Set([...live, ...next]);
@@ -529,6 +554,47 @@ export async function createRedisBackplane(
       dirty.delete(old);
     }
     for (const old of departed) for (const listener of downListeners) listener(old);
+  }
+
+  /**
+   * The node that buried `other` sweeps what still names it, once the others had time to take
+   * over its rooms (from the mirror) and its members' ids: only entries that still name it go,
+   * each by a compare-and-delete, and the sweep stops if `other` holds a lease again (a restart
+   * under the same id). Links are unique per incarnation, so a restarted node's ids never match.
+   */
+  function sweepLater(other: string): void {
+    const timer = setTimeout(() => {
+      sweeps.delete(timer);
+      sweep(other).catch((error: unknown) =>
+        log('warn', 'sweeping a dead node failed', { node: other, error: String(error) }),
+      );
+    }, sweepDelayMs);
+    timer.unref?.();
+    sweeps.add(timer);
+  }
+
+  async function sweep(other: string): Promise<void> {
+    const key = ownKey(other);
+    let cursor = '0';
+    do {
+      if (closed || (await writer.syAlive(nodesKey, other)) === 1) return;
+      const [next, entries] = await writer.sscan(key, cursor, 'COUNT', 200);
+      cursor = next;
+      for (const entry of entries) {
+        const bar = entry.indexOf('|');
+        const name = entry.slice(bar + 1);
+        const done = entry.startsWith('r|')
+          ? await writer.syVacate(roomKey(name), mirrorKey(name), other)
+          : await writer.syDropId(
+              idKey(name.slice(0, name.lastIndexOf('|'))),
+              other,
+              name.slice(name.lastIndexOf('|') + 1),
+            );
+        counters.swept += done;
+      }
+      if (entries.length > 0) await writer.srem(key, ...entries);
+    } while (cursor !== '0');
+    log('info', 'swept what the directory held of a dead node', { node: other });
   }
 
   function rememberFenced(other: string, otherEpoch: string): void {
@@ -628,6 +694,7 @@ export async function createRedisBackplane(
         }
         if ((await writer.sySwap(key, current ?? '', candidate)) === 1) {
           if (candidate === node) mine.homes.add(room);
+          write(() => writer.sadd(ownKey(candidate), owned.room(room)));
           return candidate;
         }
       }
@@ -637,6 +704,7 @@ export async function createRedisBackplane(
       if (fencing) return;
       if (holder === node) mine.homes.delete(room);
       write(() => writer.syVacate(roomKey(room), mirrorKey(room), holder));
+      write(() => writer.srem(ownKey(holder), owned.room(room)));
     },
     async getId(id) {
       await confirmLease();
@@ -650,6 +718,7 @@ export async function createRedisBackplane(
         encodeRecord(record),
       );
       if (swapped === 1 && record.home === node) mine.ids.set(id, record);
+      if (swapped === 1) write(() => writer.sadd(ownKey(record.home), owned.id(id, record.link)));
       return swapped === 1;
     },
     putId(id, record, force = false) {
@@ -657,6 +726,7 @@ export async function createRedisBackplane(
       if (record.home === node) mine.ids.set(id, record);
       const text = encodeRecord(record);
       write(() => writer.syPutId(idKey(id), text, record.home, force ? '1' : '0'));
+      write(() => writer.sadd(ownKey(record.home), owned.id(id, record.link)));
     },
     mirror(room, id, entry) {
       const key = mirrorKey(room);
@@ -680,6 +750,7 @@ export async function createRedisBackplane(
       const held = mine.ids.get(id);
       if (held && held.home === home && held.link === link) mine.ids.delete(id);
       write(() => writer.syDropId(idKey(id), home, link));
+      write(() => writer.srem(ownKey(home), owned.id(id, link)));
     },
     // optimistic for a node this view has not met yet: a claim asks it, and silence is death
     isLive: (other) => live.has(other) || !dead.has(other),
@@ -696,6 +767,7 @@ export async function createRedisBackplane(
         .then(([buried, oldEpoch]) => {
           if (buried !== 1 || dead.has(other)) return;
           if (oldEpoch) rememberFenced(other, oldEpoch);
+          sweepLater(other);
           declareDead([other]);
         })
         .catch(() => undefined);
@@ -728,6 +800,7 @@ export async function createRedisBackplane(
     },
     crash() {
       closed = true;
+      for (const timer of sweeps) clearTimeout(timer);
       clearInterval(renewer);
       clearInterval(ager);
       bus.disconnect();
@@ -737,6 +810,7 @@ export async function createRedisBackplane(
       flush();
       await leaveLeaseSet();
       closed = true;
+      for (const timer of sweeps) clearTimeout(timer);
       clearInterval(ager);
       await bus.quit();
     },

@@ -57,7 +57,7 @@ describe('Redis going away', () => {
 
 describe('a long Redis outage', () => {
   it('10 s without Redis: bounded queues, drops counted, no /leave for connected peers, full recovery', async () => {
-    await using cluster = await twoNodes(redis.url, { maxFrames: 200, maxAgeMs: 5000 });
+    await using cluster = await twoNodes(redis.url, { outage: { maxFrames: 200, maxAgeMs: 5000 } });
     const two = cluster.backplanes[1];
     {
       const a = await rawClient(cluster.connector(0), ['A', 'long']);
@@ -90,4 +90,60 @@ describe('a long Redis outage', () => {
       expect(b.closeInfo).toBeUndefined();
     }
   }, 40_000);
+});
+
+describe('sweeping a dead node', () => {
+  it('what the directory still holds of a crashed node goes after the sweep delay; what moved on stays', async () => {
+    await using cluster = await twoNodes(redis.url, { sweepDelayMs: 300 });
+    const two = cluster.backplanes[1];
+    const x = await rawClient(cluster.connector(0), ['X', 'lonely']); // one homes it, alone
+    const a = await rawClient(cluster.connector(0), ['A', 'shared']); // one homes it
+    const b = await rawClient(cluster.connector(1), ['B', 'shared']);
+    await a.next((m) => m.startsWith('/announce|B'));
+    const admin = new Redis(redis.url);
+    try {
+      /** Every string key of this cluster and the node its value names first. */
+      const directory = async () => {
+        const keys = await admin.keys(`${cluster.prefix}:{[ir]:*}`);
+        const named = new Map<string, string>();
+        for (const key of keys) {
+          if (key.endsWith(':m')) {
+            named.set(key, 'mirror');
+            continue;
+          }
+          const value = (await admin.get(key))!;
+          named.set(key, value.startsWith('[') ? (JSON.parse(value) as string[])[0]! : value);
+        }
+        return named;
+      };
+      const before = await directory();
+      expect([...before.values()].filter((n) => n === 'one').length).toBeGreaterThanOrEqual(4);
+      expect(await admin.scard(`${cluster.prefix}:{c}:own:one`)).toBeGreaterThanOrEqual(4);
+
+      await cluster.kill(0);
+      // two buries one, takes the shared room over from the mirror, A's grace ends
+      expect(await b.next((m) => m.startsWith('/leave'), 8000)).toBe(
+        '/leave|A|{"id":"A","reason":"disconnect"}',
+      );
+      await waitUntil(() => (two.counters['swept'] ?? 0) >= 2, 'the sweep', 5000);
+      await quietFor(300);
+      const after = await directory();
+      expect([...after.values()].filter((n) => n === 'one')).toEqual([]);
+      // the lonely room and X's id are gone; B and the shared room stay, on two
+      expect([...after.entries()].sort()).toEqual(
+        [
+          [`${cluster.prefix}:{i:${Buffer.from('B').toString('base64url')}}`, 'two'],
+          [`${cluster.prefix}:{r:${Buffer.from('shared').toString('base64url')}}`, 'two'],
+        ].sort(),
+      );
+      expect(await admin.exists(`${cluster.prefix}:{c}:own:one`)).toBe(0);
+      expect(x.closeInfo?.code).toBe(1006);
+      // the survivor's own entries are indexed for its own death
+      expect(await admin.smembers(`${cluster.prefix}:{c}:own:two`)).toEqual(
+        expect.arrayContaining(['r|shared']),
+      );
+    } finally {
+      admin.disconnect();
+    }
+  }, 30_000);
 });

@@ -112,6 +112,11 @@ export function createClusterNode(
   /** Links homed here whose edge is closing them (a drain): the hub queues what they would get. */
   const closingLinks = new Set<string>();
   let nextLink = 0;
+  /**
+   * Links are unique across restarts of a node under the same id, so nothing a dead incarnation
+   * left in the directory matches a live one's (the Redis backplane's sweep relies on it).
+   */
+  const incarnation = Date.now().toString(36);
   let nextRequest = 0;
   /** Client frames refused because the directory could not route them. */
   let unroutable = 0;
@@ -294,7 +299,7 @@ export function createClusterNode(
 
   function accept(pipe: Pipe, given: Partial<ConnectionContext> = {}): void {
     if (draining) return pipe.close(CloseCode.serviceRestart, 'server restarting: reconnect');
-    const link = `${self}.${++nextLink}`;
+    const link = `${self}.${incarnation}-${++nextLink}`;
     const context: ConnectionContext = { ...given, transport: given.transport ?? pipe.transport };
     const edge = { link, pipe, context, reroutes: 0, closed: false } as EdgeConnection;
     // a connection starts on this node's hub, which owns announce deadlines and bad input
