@@ -34,6 +34,7 @@ describe('npm run bench (smoke, --quick)', () => {
     expect(runs('sse')).toEqual(
       grid([...common, 'broadcast/10'], ['raw-sse', 'signalhub', 'switchyard']),
     );
+    expect(runs('mqtt')).toEqual(grid([...common, 'broadcast/10'], ['mosquitto', 'switchyard']));
     expect(results.every((r) => r.lost === 0 && r.duplicated === 0)).toBe(true);
     const ratios = lines.find((line) => line.type === 'ratios') as unknown as {
       ratios: Array<{ transport: string; baseline: string }>;
@@ -47,6 +48,8 @@ describe('npm run bench (smoke, --quick)', () => {
         'sse raw-sse',
         'sse signalhub',
         'sse –',
+        'mqtt mosquitto',
+        'mqtt –',
       ]),
     );
   }, 300_000);

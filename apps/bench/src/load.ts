@@ -2,18 +2,20 @@
  * Load-generator clients speaking bare frames, so the client costs little: raw `ws` sockets;
  * socket.io clients (WebSocket only) carrying each frame as one `rtc-signal` event; SSE + POST
  * (docs/transports/sse.md: one stream, one POST at a time on a keep-alive connection, acks every
- * 16 events); or signalhub's channels (one stream per channel, the protocol mapped onto them).
+ * 16 events); signalhub's channels (one stream per channel, the protocol mapped onto them); MQTT
+ * devices of the MQTT transport; or, as the MQTT floor, devices publishing to each other's topics.
  */
 import { Agent, request, type IncomingMessage } from 'node:http';
+import { connect as connectMqtt, type IClientOptions, type MqttClient } from 'mqtt';
 import { io } from 'socket.io-client';
 import { WebSocket } from 'ws';
 
 /** How clients talk to a server under test. */
-export type Protocol = 'ws' | 'socket.io' | 'sse' | 'signalhub';
+export type Protocol = 'ws' | 'socket.io' | 'sse' | 'signalhub' | 'mqtt' | 'mqtt-direct';
 
-/** The transport a protocol rides on: signalhub's channels are SSE + POST too. */
+/** The transport a protocol rides on: signalhub's channels are SSE + POST too, the floor's MQTT. */
 export const transportOf = (protocol: Protocol): string =>
-  protocol === 'signalhub' ? 'sse' : protocol;
+  protocol === 'signalhub' ? 'sse' : protocol === 'mqtt-direct' ? 'mqtt' : protocol;
 
 /** Where clients connect: client `i` goes to `urls[i % urls.length]` (a cluster's nodes). */
 export interface Endpoint {
@@ -48,6 +50,10 @@ export function connectClient(
       return connectSse(url, id);
     case 'signalhub':
       return connectSignalhub(url, id);
+    case 'mqtt':
+      return connectMqttDevice(url, id);
+    case 'mqtt-direct':
+      return connectMqttDirect(url, id);
   }
 }
 
@@ -218,60 +224,141 @@ function connectSse(url: string, id: string): Promise<BenchClient> {
   );
 }
 
+/** A pub/sub system with named channels: what signalhub and a bare MQTT broker offer. */
+interface Channels {
+  /** Starts delivering `channel`'s messages to `onData`; resolves once it does. */
+  listen(channel: string, onData: (data: string) => void): Promise<() => void>;
+  publish(channel: string, data: string): void;
+  close(): void;
+}
+
 /**
- * signalhub has channels, not rooms: a client listens on its own id's channel from the start
- * and on its room's channel from its announce (a second stream, since a stream's channels are
- * fixed). `/to` is a POST to the target's channel, anything else a POST to the room's; the
- * room's echo of the client's own frames is dropped here, as signalhub's client would.
+ * The protocol over bare channels, for baselines that have channels, not rooms: a client listens
+ * on its own id's channel from the start and on its room's channel from its announce. `/to` is
+ * a publish to the target's channel, anything else a publish to the room's; the room's echo of
+ * the client's own frames is dropped here, as those systems' own clients would.
  */
+async function channelClient(id: string, channels: Channels): Promise<BenchClient> {
+  let room: string | undefined;
+  let unlistenRoom: (() => void) | undefined;
+  const client: BenchClient = {
+    id,
+    onMessage: () => undefined,
+    send(message) {
+      const first = message.indexOf('|');
+      const command = message.slice(0, first);
+      if (command === '/to') {
+        const target = message.slice(first + 1, message.indexOf('|', first + 1));
+        return channels.publish(target, message);
+      }
+      if (command === '/announce') {
+        const payload = message.slice(message.indexOf('|', first + 1) + 1);
+        const joined = (room = (JSON.parse(payload) as { room: string }).room);
+        void channels
+          .listen(`room.${joined}`, (data) => {
+            const bar = data.indexOf('|');
+            if (data.slice(bar + 1, data.indexOf('|', bar + 1)) !== id) client.onMessage(data);
+          })
+          .then((unlisten) => {
+            unlistenRoom = unlisten;
+            client.onMessage('/roominfo|{}');
+            channels.publish(`room.${joined}`, message);
+          });
+        return;
+      }
+      if (room === undefined) return;
+      channels.publish(`room.${room}`, message);
+      if (command === '/leave') unlistenRoom?.();
+    },
+    end: () => channels.close(),
+    close: () => channels.close(),
+  };
+  await channels.listen(id, (data) => client.onMessage(data));
+  return client;
+}
+
+/** signalhub 4.9: `GET /v1/<app>/<channel>` is a stream of one channel, `POST` publishes. */
 function connectSignalhub(url: string, id: string): Promise<BenchClient> {
   const channel = (name: string) => `${url}/v1/bench/${encodeURIComponent(name)}`;
-  return openStream(channel(id)).then((own) => {
-    const posts = poster();
-    let room: string | undefined;
-    let roomStream: IncomingMessage | undefined;
-    const client: BenchClient = {
-      id,
-      onMessage: () => undefined,
-      send(message) {
-        const first = message.indexOf('|');
-        const command = message.slice(0, first);
-        if (command === '/to') {
-          const target = message.slice(first + 1, message.indexOf('|', first + 1));
-          return posts.post(channel(target), message);
-        }
-        if (command === '/announce') {
-          room = (
-            JSON.parse(message.slice(message.indexOf('|', first + 1) + 1)) as { room: string }
-          ).room;
-          const joined = room;
-          void openStream(channel(`room.${joined}`)).then((stream) => {
-            roomStream = stream;
-            readEvents(stream, (_event, data) => {
-              const from = data.slice(
-                data.indexOf('|') + 1,
-                data.indexOf('|', data.indexOf('|') + 1),
-              );
-              if (from !== id) client.onMessage(data);
-            });
-            client.onMessage('/roominfo|{}');
-            posts.post(channel(`room.${joined}`), message);
-          });
-          return;
-        }
-        if (room === undefined) return;
-        posts.post(channel(`room.${room}`), message);
-        if (command === '/leave') roomStream?.destroy();
-      },
-      end: () => client.close(),
-      close() {
-        posts.stop();
-        own.destroy();
-        roomStream?.destroy();
-      },
-    };
-    readEvents(own, (_event, data) => client.onMessage(data));
-    return client;
+  const posts = poster();
+  const streams = new Set<IncomingMessage>();
+  return channelClient(id, {
+    async listen(name, onData) {
+      const stream = await openStream(channel(name));
+      streams.add(stream);
+      readEvents(stream, (_event, data) => onData(data));
+      return () => stream.destroy();
+    },
+    publish: (name, data) => posts.post(channel(name), data),
+    close() {
+      posts.stop();
+      for (const stream of streams) stream.destroy();
+    },
+  });
+}
+
+/** The MQTT floor: devices publishing straight to each other's topics on the broker, QoS 1. */
+async function connectMqttDirect(url: string, id: string): Promise<BenchClient> {
+  const mqtt = await mqttClient(url, id);
+  const handlers = new Map<string, (data: string) => void>();
+  mqtt.on('message', (topic, payload) => handlers.get(topic)?.(payload.toString('utf8')));
+  const topic = (name: string) => `bench/${name}`;
+  return channelClient(id, {
+    async listen(name, onData) {
+      handlers.set(topic(name), onData);
+      await mqtt.subscribeAsync(topic(name), { qos: 1 });
+      return () => void mqtt.unsubscribeAsync(topic(name)).catch(() => undefined);
+    },
+    publish: (name, data) => void mqtt.publish(topic(name), data, { qos: 1 }),
+    close: () => mqtt.end(true),
+  });
+}
+
+/**
+ * A device of the MQTT transport (docs/transports/mqtt.md): its client id is its id, frames go
+ * up on `switchyard/up/<id>` and come down on `switchyard/down/<id>`, QoS 1; its Last Will says
+ * `offline`, so a hard close ends its pipe as a dropped device's would.
+ */
+async function connectMqttDevice(url: string, id: string): Promise<BenchClient> {
+  const status = `switchyard/status/${id}`;
+  const mqtt = await mqttClient(url, id, {
+    topic: status,
+    payload: Buffer.from('offline'),
+    qos: 1,
+  });
+  const client: BenchClient = {
+    id,
+    onMessage: () => undefined,
+    send: (message) => void mqtt.publish(`switchyard/up/${id}`, message, { qos: 1 }),
+    end() {
+      void mqtt.publishAsync(status, 'offline', { qos: 1 }).finally(() => mqtt.end());
+    },
+    // no DISCONNECT: the broker publishes the Last Will
+    close: () => mqtt.stream.destroy(),
+  };
+  mqtt.on('message', (_topic, payload) => {
+    const text = payload.toString('utf8');
+    // control frames (`ping`, `close|…`) never start with `/`
+    if (text.startsWith('/')) client.onMessage(text);
+    else if (text === 'ping') mqtt.publish(status, 'online', { qos: 1 });
+  });
+  await mqtt.subscribeAsync(`switchyard/down/${id}`, { qos: 1 });
+  return client;
+}
+
+function mqttClient(url: string, clientId: string, will?: IClientOptions['will']) {
+  return new Promise<MqttClient>((resolve, reject) => {
+    const client = connectMqtt(url, {
+      clientId,
+      clean: true,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      keepalive: 60,
+      ...(will && { will }),
+    });
+    client.once('connect', () => resolve(client));
+    client.once('error', reject);
+    client.on('error', () => undefined);
   });
 }
 

@@ -13,18 +13,21 @@ import { spawnServer, type ServerKind, type ServerProcess } from './server-proce
 import { printRatios, printTable } from './report.ts';
 import { runClusterBench } from './cluster-bench.ts';
 
-type Transport = 'ws' | 'socket.io' | 'sse';
+type Transport = 'ws' | 'socket.io' | 'sse' | 'mqtt';
 
 /** Each transport's baselines, in the same run as Switchyard on that transport. */
 const BASELINES: Record<Transport, readonly Exclude<ServerKind, 'switchyard'>[]> = {
   ws: ['raw'],
   'socket.io': ['socket.io'],
   sse: ['raw-sse', 'signalhub'],
+  // the floor of the hop: devices publishing to each other through the same broker, no bridge
+  mqtt: ['mosquitto'],
 };
 
 interface Options {
   scenarios: string[];
   transports: Transport[];
+  rounds: number;
   duration: number;
   quick: boolean;
   out: string;
@@ -41,12 +44,20 @@ const program = new Command('switchyard-bench')
       .argParser((value) => value.split(',').map((s) => s.trim())),
   )
   .addOption(
-    new Option('--transports <list>', 'comma-separated: ws, socket.io, sse')
-      .default(['ws', 'socket.io', 'sse'])
+    new Option('--transports <list>', 'comma-separated: ws, socket.io, sse, mqtt')
+      .default(['ws', 'socket.io', 'sse', 'mqtt'])
       .argParser((value) => value.split(',').map((s) => s.trim())),
   )
   .addOption(
     new Option('--duration <seconds>', 'measured window per run').default(5).argParser(Number),
+  )
+  .addOption(
+    new Option(
+      '--rounds <n>',
+      'alternating rounds of every scenario, median kept (rate and churn run at least 3)',
+    )
+      .default(1)
+      .argParser(Number),
   )
   .option('--quick', 'small sizes and 0.3 s windows (a smoke run)', false)
   .option(
@@ -65,7 +76,7 @@ program.parse();
 const options = program.opts<Options>();
 for (const transport of options.transports)
   if (!(transport in BASELINES))
-    program.error(`--transports: unknown transport "${transport}" (ws, socket.io, sse)`);
+    program.error(`--transports: unknown transport "${transport}" (ws, socket.io, sse, mqtt)`);
 // --quick is a smoke run: every scenario, windows too short to mean anything
 const durationMs = (options.quick ? 0.3 : options.duration) * 1000;
 mkdirSync(dirname(options.out), { recursive: true });
@@ -107,13 +118,24 @@ async function runRelayBench(): Promise<void> {
       for (const members of sizes)
         runs.push([`broadcast/${members}`, (s) => broadcast(s, { durationMs, members })]);
     }
-    // 100 joiners at once: the join path under concurrency, not one joiner's round trips
+    // 100 joiners at once: the join path under concurrency, not one joiner's round trips; its
+    // rate swings ±30 % between identical runs here, so three alternating rounds, median each
     if (want('churn'))
-      runs.push(['churn', (s) => churn(s, { durationMs, workers: quick ? 16 : 100 })]);
+      runs.push([
+        'churn',
+        (s) => churn(s, { durationMs, workers: quick ? 16 : 100 }),
+        quick ? 1 : 3,
+      ]);
     if (want('idle')) {
       // an SSE client holds two sockets (its stream and its POSTs): 10,000 of them need more
       // descriptors than a default limit of 20,000 leaves the load generator
-      const sizes = quick ? [500] : transport === 'sse' ? [2000] : [2000, 10_000];
+      const sizes = quick
+        ? [500]
+        : transport === 'sse'
+          ? [2000]
+          : transport === 'mqtt'
+            ? [1000]
+            : [2000, 10_000];
       for (const connections of sizes) {
         runs.push([
           `idle/${connections}`,
@@ -158,13 +180,17 @@ async function runRelayBench(): Promise<void> {
     }
   }
 
-  const median = (items: Result[]) =>
-    [...items].sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor(items.length / 2)]!;
+  /** The middle round: by p99 for a latency scenario, by throughput per core for the rest. */
+  const median = (items: Result[]) => {
+    const key = (r: Result) => (r.scenario.startsWith('directed@') ? r.p99Ms : r.perCoreSecond);
+    return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
+  };
 
   const results: Result[] = [];
   let failed = 0;
   for (const { transport, kinds, runs } of plan) {
-    for (const [name, run, rounds = 1] of runs) {
+    for (const [name, run, least = 1] of runs) {
+      const rounds = quick ? 1 : Math.max(least, options.rounds);
       const byKind = new Map<ServerKind, Result[]>(kinds.map((kind) => [kind, []]));
       for (let round = 0; round < rounds; round++)
         for (const kind of kinds) {

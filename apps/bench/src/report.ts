@@ -55,6 +55,13 @@ function barOf(transport: string, baseline: string, scenario: string): Bar {
     if (kind === 'idle') return ['≤', 1.1];
     if (!scenario.includes('@')) return ['≥', 1];
   }
+  // an MQTT message crosses the broker twice through the bridge, once device to device
+  if (
+    transport === 'mqtt' &&
+    (kind === 'directed' || kind === 'broadcast') &&
+    !scenario.includes('@')
+  )
+    return ['≥', 0.5];
   if (transport === 'sse' && kind !== 'idle' && !scenario.includes('@'))
     return ['≥', baseline === 'signalhub' ? 3 : 1];
   return undefined;

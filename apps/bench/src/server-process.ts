@@ -2,13 +2,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { startMosquitto, type Mosquitto } from '@switchyard/test-kit';
 import type { Endpoint, Protocol } from './load.ts';
 
 /**
  * Which server to run: Switchyard, or a baseline: the raw relay on `ws` (`raw`) or on SSE + POST
- * (`raw-sse`), the socket.io relay, signalhub.
+ * (`raw-sse`), the socket.io relay, signalhub, or Mosquitto alone (the MQTT floor).
  */
-export type ServerKind = 'switchyard' | 'raw' | 'raw-sse' | 'socket.io' | 'signalhub';
+export type ServerKind = 'switchyard' | 'raw' | 'raw-sse' | 'socket.io' | 'signalhub' | 'mosquitto';
 
 /** The protocol each baseline speaks; Switchyard speaks the one it is asked to. */
 const BASELINE_PROTOCOL: Record<Exclude<ServerKind, 'switchyard'>, Protocol> = {
@@ -16,6 +17,7 @@ const BASELINE_PROTOCOL: Record<Exclude<ServerKind, 'switchyard'>, Protocol> = {
   'raw-sse': 'sse',
   'socket.io': 'socket.io',
   signalhub: 'signalhub',
+  mosquitto: 'mqtt-direct',
 };
 
 /** Where a client of `protocol` connects on a server at `port`. */
@@ -23,6 +25,7 @@ function urlOf(protocol: Protocol, port: number): string {
   const base = `127.0.0.1:${port}`;
   if (protocol === 'ws') return `ws://${base}/`;
   if (protocol === 'sse') return `http://${base}/sse`;
+  if (protocol === 'mqtt' || protocol === 'mqtt-direct') return `mqtt://${base}`;
   return `http://${base}`;
 }
 
@@ -58,14 +61,14 @@ export function rssBytesOf(pid: number): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
-const ENTRIES: Record<Exclude<ServerKind, 'switchyard'>, string> = {
+const ENTRIES: Record<Exclude<ServerKind, 'switchyard' | 'mosquitto'>, string> = {
   raw: './raw-relay.js',
   'raw-sse': './raw-sse-relay.js',
   'socket.io': './socketio-relay.js',
   signalhub: './signalhub-server.js',
 };
 
-function entryOf(kind: ServerKind): string {
+function entryOf(kind: Exclude<ServerKind, 'mosquitto'>): string {
   if (kind !== 'switchyard') return fileURLToPath(new URL(ENTRIES[kind], import.meta.url));
   const serverPackage = fileURLToPath(import.meta.resolve('@switchyard/server/package.json'));
   return fileURLToPath(new URL('./dist/main.js', `file://${serverPackage}`));
@@ -78,13 +81,59 @@ export interface SpawnOptions {
   /** Extra node flags for the server process (e.g. `--trace-gc`). */
   readonly nodeArgs?: readonly string[];
   /** The protocol Switchyard serves its clients on (its only transport); default `ws`. */
-  readonly protocol?: Extract<Protocol, 'ws' | 'socket.io' | 'sse'>;
+  readonly protocol?: Extract<Protocol, 'ws' | 'socket.io' | 'sse' | 'mqtt'>;
   /** Extra arguments: `switchyard` flags (e.g. `['--jwt-secret', …]`), the socket.io relay's Redis URL. */
   readonly serverArgs?: readonly string[];
 }
 
 /** Starts a server on a free loopback port and resolves once it listens. */
-export function spawnServer(kind: ServerKind, options: SpawnOptions = {}): Promise<ServerProcess> {
+export async function spawnServer(
+  kind: ServerKind,
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
+  if (kind === 'mosquitto') return brokerProcess(await startMosquitto({ quiet: true }));
+  if (kind !== 'switchyard' || options.protocol !== 'mqtt') return spawnNode(kind, options);
+  // Switchyard on MQTT is two processes: the broker the devices talk to, and the bridge
+  const broker = brokerProcess(await startMosquitto({ quiet: true }));
+  const bridge = await spawnNode(kind, {
+    ...options,
+    serverArgs: ['--mqtt', broker.url, ...(options.serverArgs ?? [])],
+  });
+  return {
+    ...bridge,
+    url: broker.url,
+    urls: [broker.url],
+    cpuSeconds: () => bridge.cpuSeconds() + broker.cpuSeconds(),
+    rssBytes: () => bridge.rssBytes() + broker.rssBytes(),
+    stop: async () => {
+      await bridge.stop();
+      await broker.stop();
+    },
+  };
+}
+
+/** A private Mosquitto (quiet, on a free port) seen as a server under test. */
+function brokerProcess(broker: Mosquitto): ServerProcess {
+  const pid = broker.pid!;
+  return {
+    kind: 'mosquitto',
+    label: 'mosquitto',
+    pid,
+    url: broker.url,
+    urls: [broker.url],
+    protocol: 'mqtt-direct',
+    cpuSeconds: () => cpuSecondsOf(pid),
+    rssBytes: () => rssBytesOf(pid),
+    stop: async () => {
+      await broker[Symbol.asyncDispose]();
+    },
+  };
+}
+
+function spawnNode(
+  kind: Exclude<ServerKind, 'mosquitto'>,
+  options: SpawnOptions,
+): Promise<ServerProcess> {
   const nodeArgs = [
     ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
     ...(options.nodeArgs ?? []),

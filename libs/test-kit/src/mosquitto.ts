@@ -42,6 +42,8 @@ export interface Mosquitto extends AsyncDisposable {
   readonly port: number;
   /** What the process printed, for failure messages. */
   readonly output: string[];
+  /** The running process's PID (to read its CPU), undefined while stopped. */
+  readonly pid: number | undefined;
   /** SIGTERM by PID, and wait for the exit (SIGKILL after 5 s). */
   stop(): Promise<void>;
   /** Start again with the same config (and persistence file) on the same port. */
@@ -58,6 +60,8 @@ export interface MosquittoOptions {
   readonly users?: Readonly<Record<string, string>>;
   /** Listen here. @default a free port */
   readonly port?: number;
+  /** Log errors and warnings only (a benchmark's thousands of connects stay out of memory). */
+  readonly quiet?: boolean;
 }
 
 /** Starts `mosquitto -c <generated config>` on a free port. */
@@ -72,6 +76,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     // signalling is many small messages: no Nagle delay (as in the shipped mosquitto.conf)
     'set_tcp_nodelay true',
     'log_dest stdout',
+    ...(options.quiet ? ['log_type error', 'log_type warning'] : []),
   ];
   // as root, mosquitto would switch to the `mosquitto` user, which cannot read the temp dir
   if (process.getuid?.() === 0) lines.push('user root');
@@ -111,6 +116,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     url: `mqtt://127.0.0.1:${port}`,
     port,
     output,
+    get pid() {
+      return child?.pid;
+    },
     stop,
     start,
     async [Symbol.asyncDispose]() {

@@ -19,6 +19,30 @@ interface EnginePing {
   sendPacket(type: 'ping'): void;
 }
 
+/**
+ * socket.io's own broadcast path, which its TypeScript types keep private: the adapter encodes a
+ * packet once (with the WebSocket frame precomputed) and the client writes it as is.
+ */
+interface PreEncoding {
+  _encode(packet: SignalPacket, options: Record<string, unknown>): unknown[];
+}
+interface PreEncodedClient {
+  _packet(packets: unknown[], options: Record<string, unknown>): void;
+}
+interface SignalPacket {
+  readonly type: 2; // EVENT
+  readonly nsp: string;
+  readonly data: readonly [string, string];
+}
+
+/**
+ * The last message sent and its encoding. The hub hands a broadcast to every member's pipe in
+ * turn with the same string, so each broadcast is encoded once, as `io.to(room).emit` would be.
+ */
+let last:
+  | { nsp: string; message: string; packets: unknown[]; options: Record<string, unknown> }
+  | undefined;
+
 /** How long a server-initiated close may wait for engine.io to flush what is queued. */
 const CLOSE_FLUSH_MS = 1000;
 
@@ -46,7 +70,15 @@ export class SocketOps implements PipeOps {
   }
   send(message: string): void {
     this.queued += message.length;
-    this.socket.emit(SIGNAL_EVENT, message);
+    const adapter = this.socket.nsp.adapter as unknown as Partial<PreEncoding>;
+    if (typeof adapter._encode !== 'function') return void this.socket.emit(SIGNAL_EVENT, message);
+    const nsp = this.socket.nsp.name;
+    if (last?.message !== message || last.nsp !== nsp) {
+      const options = { preEncoded: true };
+      const packet: SignalPacket = { type: 2, nsp, data: [SIGNAL_EVENT, message] };
+      last = { nsp, message, packets: adapter._encode(packet, options), options };
+    }
+    (this.socket.client as unknown as PreEncodedClient)._packet(last.packets, last.options);
   }
   close(code?: number, reason?: string): void {
     this.closedWith = { code: code ?? CloseCode.normal, ...(reason !== undefined && { reason }) };
