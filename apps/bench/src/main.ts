@@ -11,6 +11,7 @@ import { Command, Option } from 'commander';
 import { broadcast, churn, directed, idle, type Result } from './scenarios.ts';
 import { spawnServer, type ServerKind, type ServerProcess } from './server-process.ts';
 import { printRatios, printTable } from './report.ts';
+import { withDeadline } from './stats.ts';
 import { runClusterBench } from './cluster-bench.ts';
 
 type Transport = 'ws' | 'socket.io' | 'sse' | 'mqtt';
@@ -169,7 +170,12 @@ async function runRelayBench(): Promise<void> {
     });
     process.stdout.write(`  ${transport.padEnd(9)} ${name.padEnd(14)} ${kind.padEnd(10)} … `);
     try {
-      const outcome = await run(server);
+      // a run is a warm-up, its window, a drain of at most 5 s and its connects: 60 s is ample
+      const outcome = await withDeadline(
+        run(server),
+        60_000 + durationMs * 4,
+        `${transport} ${name} ${kind}`,
+      );
       appendFileSync(options.out, `${JSON.stringify({ type: 'result', ...outcome })}\n`);
       process.stdout.write(
         `${Math.round(outcome.perSecond)}/s, p99 ${outcome.p99Ms.toFixed(2)} ms, lost ${outcome.lost}\n`,

@@ -22,6 +22,7 @@ wss.on('connection', (socket) => {
   socket.on('close', () => relay.closed(peer));
 });
 
+await relay.ready;
 server.listen(Number(portArgument ?? 0), '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;
   process.stdout.write(`${JSON.stringify({ msg: 'raw relay listening', port })}\n`);

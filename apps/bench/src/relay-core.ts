@@ -24,6 +24,8 @@ export interface RelayPeer {
 export interface RelayCore {
   receive(peer: RelayPeer, message: string): void;
   closed(peer: RelayPeer): void;
+  /** Resolves once the Redis hop (if any) is connected: listen only then, or the first frames miss it. */
+  readonly ready: Promise<unknown>;
 }
 
 export function createRelayCore(redisUrl?: string): RelayCore {
@@ -87,7 +89,6 @@ export function createRelayCore(redisUrl?: string): RelayCore {
     const subscriber = publisher.duplicate();
     /** Which process holds an id: asked once, then cached; frames wait behind the question. */
     const where = new Map<string, string | Promise<string | null>>();
-    void subscriber.subscribe(`raw:${self}`);
     subscriber.on('message', (channel: string, data: string) => {
       if (channel === `raw:${self}`) {
         // `/to|<id>|…`: the receiver is here
@@ -102,6 +103,8 @@ export function createRelayCore(redisUrl?: string): RelayCore {
       for (const member of rooms.get(channel.slice('raw:room:'.length)) ?? []) member.send(frame);
     });
     return {
+      // an id announced before the publisher connects is missing from the hash for others
+      ready: Promise.all([subscriber.subscribe(`raw:${self}`), publisher.ping()]),
       joined(id: string, room: string) {
         where.delete(id);
         void publisher.hset('raw:ids', id, self);
@@ -124,5 +127,5 @@ export function createRelayCore(redisUrl?: string): RelayCore {
     };
   }
 
-  return { receive, closed };
+  return { receive, closed, ready: bus?.ready ?? Promise.resolve() };
 }

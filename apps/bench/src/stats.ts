@@ -51,3 +51,15 @@ export class Ledger {
     this.delivered += 1;
   }
 }
+
+/**
+ * `work`, or a rejection naming `what` after `ms`: one run that hangs (a server that stops
+ * answering) fails alone instead of holding the whole bench.
+ */
+export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result after ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
