@@ -276,4 +276,37 @@ describe('sse resume', () => {
     expect(Date.now() - cutAt).toBeGreaterThanOrEqual(150);
     expect(f.streams).toHaveLength(1);
   });
+
+  it('a goodbye queued behind a POST that never comes back (a page going away cuts it) leaves at once, with keepalive, and a repeat of the held message is dropped by its seq', async () => {
+    await using f = await startSse();
+    await using watcher = await client(f, ['W', 'gone']);
+    const posts: Array<{ body: string; keepalive: boolean }> = [];
+    const held: FetchFunction = (input, init) => {
+      if (init?.method !== 'POST') return fetch(input, init);
+      const body = String(init.body);
+      const first = !posts.some((p) => p.body === body);
+      posts.push({ body, keepalive: init.keepalive === true });
+      const answer = fetch(input, init);
+      // the first /last reaches the server, but its answer never comes back, as for a request
+      // a closing page cut: the client half still counts it as in flight
+      return body.startsWith('/to|W|/last') && first ? new Promise<never>(() => undefined) : answer;
+    };
+    const leaving = await client(f, ['L', 'gone'], { fetch: held, ackEvery: 1000 });
+    await watcher.next((m) => m.startsWith('/announce|L'));
+    leaving.say('/to|W|/last|L|{}');
+    await watcher.next((m) => m.startsWith('/to|W|/last'));
+    leaving.say('/leave|L|{"id":"L"}');
+    leaving.pipe.close();
+    expect(await watcher.next((m) => m.startsWith('/leave'), 2000)).toBe(
+      '/leave|L|{"id":"L","reason":"leave"}',
+    );
+    expect(posts.filter((p) => p.body.startsWith('/leave'))).toEqual([
+      { body: '/leave|L|{"id":"L"}', keepalive: true },
+    ]);
+    // the held message went again with the goodbye, under its own seq: delivered once
+    await quietFor(300);
+    expect(watcher.received.filter((m) => m.startsWith('/to|W|/last'))).toEqual([
+      '/to|W|/last|L|{}',
+    ]);
+  });
 });

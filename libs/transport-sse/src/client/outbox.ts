@@ -90,8 +90,41 @@ export class Outbox {
     if (this.stopped || this.ending) return;
     this.ending = true;
     this.onEnded = onEnded;
+    if (this.sending && this.queue.length > 0) return this.sendRestNow();
     // what is queued goes first (the pump is a microtask away): drain() finishes the ending
     if (!this.sending && this.queue.length === 0) this.finishEnding();
+  }
+
+  /**
+   * A POST is in flight as the session ends (often an acknowledgement). A closing page may cut
+   * it, and the retry would need a timer that a page gone no longer gets, so the `/leave`
+   * behind it would never leave. What is queued goes at once instead, each with `keepalive` and
+   * its own `seq`: the server drops a repeat of the in-flight message by its `seq`, and the
+   * DELETE follows once these are answered (if the page is still there to send it; if not, the
+   * resume window ends the session).
+   */
+  private sendRestNow(): void {
+    const sent: Promise<unknown>[] = [];
+    for (const message of this.queue.splice(0)) {
+      const url = `${this.postUrl}?ack=${this.lastSeen}&seq=${++this.clientSeq}`;
+      sent.push(
+        this.settings
+          .fetch(url, {
+            method: 'POST',
+            body: message,
+            keepalive: utf8ByteLength(message) <= KEEPALIVE_MAX_BYTES,
+            headers: { 'content-type': 'text/plain;charset=UTF-8' },
+            credentials: this.settings.credentials,
+          })
+          .then((response) => response.text())
+          .catch(() => undefined),
+      );
+    }
+    this.queuedBytes = 0;
+    this.stopped = true;
+    const onEnded = this.onEnded;
+    this.onEnded = undefined;
+    void Promise.allSettled(sent).then(() => onEnded?.());
   }
 
   private finishEnding(): void {
@@ -124,6 +157,7 @@ export class Outbox {
       const message = this.queue[0];
       const seq = message === undefined ? undefined : this.clientSeq + 1;
       if (!(await this.post(message ?? '', seq))) return;
+      if (this.stopped) return; // the ending sent the rest itself (sendRestNow)
       if (message !== undefined) {
         this.queue.shift();
         this.queuedBytes -= utf8ByteLength(message);
