@@ -51,7 +51,7 @@ export interface ServerGroup extends ServerProcess {
  * node every ratio is taken against).
  */
 export async function startGroup(
-  kind: ServerKind,
+  kind: Extract<ServerKind, 'switchyard' | 'raw' | 'socket.io'>,
   nodes: number,
   redis: BenchRedis,
   options: SpawnOptions = {},

@@ -41,20 +41,7 @@ export function connectClient(
   id: string,
   protocol: Protocol = 'ws',
 ): Promise<BenchClient> {
-  switch (protocol) {
-    case 'ws':
-      return connectWs(url, id);
-    case 'socket.io':
-      return connectSocketIo(url, id);
-    case 'sse':
-      return connectSse(url, id);
-    case 'signalhub':
-      return connectSignalhub(url, id);
-    case 'mqtt':
-      return connectMqttDevice(url, id);
-    case 'mqtt-direct':
-      return connectMqttDirect(url, id);
-  }
+  return CONNECTORS[protocol](url, id);
 }
 
 function connectWs(url: string, id: string): Promise<BenchClient> {
@@ -361,6 +348,16 @@ function mqttClient(url: string, clientId: string, will?: IClientOptions['will']
     client.on('error', () => undefined);
   });
 }
+
+/** How a client of each protocol connects. */
+const CONNECTORS: Record<Protocol, (url: string, id: string) => Promise<BenchClient>> = {
+  ws: connectWs,
+  'socket.io': connectSocketIo,
+  sse: connectSse,
+  signalhub: connectSignalhub,
+  mqtt: connectMqttDevice,
+  'mqtt-direct': connectMqttDirect,
+};
 
 /** Opens `count` connections, `parallel` at a time, spread over the endpoint's urls. */
 export async function connectMany(

@@ -11,13 +11,16 @@ import type { Endpoint, Protocol } from './load.ts';
  */
 export type ServerKind = 'switchyard' | 'raw' | 'raw-sse' | 'socket.io' | 'signalhub' | 'mosquitto';
 
-/** The protocol each baseline speaks; Switchyard speaks the one it is asked to. */
-const BASELINE_PROTOCOL: Record<Exclude<ServerKind, 'switchyard'>, Protocol> = {
-  raw: 'ws',
-  'raw-sse': 'sse',
-  'socket.io': 'socket.io',
-  signalhub: 'signalhub',
-  mosquitto: 'mqtt-direct',
+/** Each baseline's entry beside this file (Mosquitto is not a node process) and the protocol it speaks; Switchyard speaks the one it is asked to. */
+const BASELINES: Record<
+  Exclude<ServerKind, 'switchyard'>,
+  { entry?: string; protocol: Protocol }
+> = {
+  raw: { entry: './raw-relay.js', protocol: 'ws' },
+  'raw-sse': { entry: './raw-sse-relay.js', protocol: 'sse' },
+  'socket.io': { entry: './socketio-relay.js', protocol: 'socket.io' },
+  signalhub: { entry: './signalhub-server.js', protocol: 'signalhub' },
+  mosquitto: { protocol: 'mqtt-direct' },
 };
 
 /** Where a client of `protocol` connects on a server at `port`. */
@@ -61,15 +64,8 @@ export function rssBytesOf(pid: number): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
-const ENTRIES: Record<Exclude<ServerKind, 'switchyard' | 'mosquitto'>, string> = {
-  raw: './raw-relay.js',
-  'raw-sse': './raw-sse-relay.js',
-  'socket.io': './socketio-relay.js',
-  signalhub: './signalhub-server.js',
-};
-
 function entryOf(kind: Exclude<ServerKind, 'mosquitto'>): string {
-  if (kind !== 'switchyard') return fileURLToPath(new URL(ENTRIES[kind], import.meta.url));
+  if (kind !== 'switchyard') return fileURLToPath(new URL(BASELINES[kind].entry!, import.meta.url));
   const serverPackage = fileURLToPath(import.meta.resolve('@switchyard/server/package.json'));
   return fileURLToPath(new URL('./dist/main.js', `file://${serverPackage}`));
 }
@@ -148,7 +144,7 @@ function spawnNode(
           ...['--transports', options.protocol ?? 'ws', '--mqtt', 'off'],
           ...(options.serverArgs ?? []),
         ];
-  const protocol = kind === 'switchyard' ? (options.protocol ?? 'ws') : BASELINE_PROTOCOL[kind];
+  const protocol = kind === 'switchyard' ? (options.protocol ?? 'ws') : BASELINES[kind].protocol;
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

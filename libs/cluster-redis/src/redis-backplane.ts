@@ -581,16 +581,12 @@ export async function createRedisBackplane(
       const [next, entries] = await writer.sscan(key, cursor, 'COUNT', 200);
       cursor = next;
       for (const entry of entries) {
-        const bar = entry.indexOf('|');
-        const name = entry.slice(bar + 1);
-        const done = entry.startsWith('r|')
-          ? await writer.syVacate(roomKey(name), mirrorKey(name), other)
-          : await writer.syDropId(
-              idKey(name.slice(0, name.lastIndexOf('|'))),
-              other,
-              name.slice(name.lastIndexOf('|') + 1),
-            );
-        counters.swept += done;
+        // `r|<room>` (any characters), `i|<id>|<link>` (links hold no `|`)
+        const rest = entry.slice(2);
+        const bar = rest.lastIndexOf('|');
+        counters.swept += entry.startsWith('r|')
+          ? await writer.syVacate(roomKey(rest), mirrorKey(rest), other)
+          : await writer.syDropId(idKey(rest.slice(0, bar)), other, rest.slice(bar + 1));
       }
       if (entries.length > 0) await writer.srem(key, ...entries);
     } while (cursor !== '0');

@@ -104,22 +104,11 @@ export class Outbox {
    * resume window ends the session).
    */
   private sendRestNow(): void {
-    const sent: Promise<unknown>[] = [];
-    for (const message of this.queue.splice(0)) {
-      const url = `${this.postUrl}?ack=${this.lastSeen}&seq=${++this.clientSeq}`;
-      sent.push(
-        this.settings
-          .fetch(url, {
-            method: 'POST',
-            body: message,
-            keepalive: utf8ByteLength(message) <= KEEPALIVE_MAX_BYTES,
-            headers: { 'content-type': 'text/plain;charset=UTF-8' },
-            credentials: this.settings.credentials,
-          })
-          .then((response) => response.text())
-          .catch(() => undefined),
-      );
-    }
+    const sent = this.queue.splice(0).map((message) =>
+      this.request(message, ++this.clientSeq)
+        .then((response) => response.text())
+        .catch(() => undefined),
+    );
     this.queuedBytes = 0;
     this.stopped = true;
     const onEnded = this.onEnded;
@@ -176,17 +165,9 @@ export class Outbox {
     const deadline = Date.now() + this.settings.retryForMs;
     for (let attempt = 0; ; attempt++) {
       const ack = this.lastSeen;
-      const url = `${this.postUrl}?ack=${ack}${seq === undefined ? '' : `&seq=${seq}`}`;
       let status: number;
       try {
-        const response = await this.settings.fetch(url, {
-          method: 'POST',
-          body,
-          keepalive: this.ending && utf8ByteLength(body) <= KEEPALIVE_MAX_BYTES,
-          headers: { 'content-type': 'text/plain;charset=UTF-8' },
-          credentials: this.settings.credentials,
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        });
+        const response = await this.request(body, seq, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
         status = response.status;
         await response.text(); // frees the connection for the next POST
         if (TRY_AGAIN.has(status)) throw new Error(`POST answered ${status}`);
@@ -208,6 +189,19 @@ export class Outbox {
       this.fail(`POST answered ${status}`);
       return false;
     }
+  }
+
+  /** One POST of `body`, acknowledging what was seen; `keepalive` once the session ends. */
+  private request(body: string, seq: number | undefined, signal?: AbortSignal): Promise<Response> {
+    const url = `${this.postUrl}?ack=${this.lastSeen}${seq === undefined ? '' : `&seq=${seq}`}`;
+    return this.settings.fetch(url, {
+      method: 'POST',
+      body,
+      keepalive: this.ending && utf8ByteLength(body) <= KEEPALIVE_MAX_BYTES,
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      credentials: this.settings.credentials,
+      ...(signal && { signal }),
+    });
   }
 
   private fail(reason: string): void {
